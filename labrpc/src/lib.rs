@@ -1,0 +1,1 @@
+//! labrpc: work in progress.

@@ -1,0 +1,1 @@
+//! porcupine: work in progress.

@@ -1,0 +1,1 @@
+//! raft: work in progress.

@@ -1,0 +1,1 @@
+//! rsm: work in progress.

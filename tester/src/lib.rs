@@ -1,0 +1,1 @@
+//! tester: work in progress.
