@@ -1,1 +1,3 @@
-//! tester: work in progress.
+//! tester: the labs' test harness (work in progress).
+
+pub mod logging;
