@@ -49,7 +49,10 @@ fn sample_t2() -> T2 {
 fn gob() {
     let t2 = sample_t2();
     let mut enc = Encoder::new();
-    enc.encode(&0i64).encode(&1i64).encode(&t2.t2slice[0]).encode(&t2);
+    enc.encode(&0i64)
+        .encode(&1i64)
+        .encode(&t2.t2slice[0])
+        .encode(&t2);
     let bytes = enc.finish();
 
     let mut dec = Decoder::new(&bytes);
@@ -92,7 +95,11 @@ fn sizes_are_compact() {
 
     // A log entry of a small int command costs a few bytes, not gob's ~20.
     let entry = (7u64, Command::Int(12345));
-    assert!(encode(&entry).len() <= 8, "entry costs {}", encode(&entry).len());
+    assert!(
+        encode(&entry).len() <= 8,
+        "entry costs {}",
+        encode(&entry).len()
+    );
 }
 
 /// Truncating a valid encoding at every point gives an error, never a panic
