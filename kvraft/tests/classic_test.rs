@@ -1,0 +1,412 @@
+//! The classic kvraft suite: a port of the 2022 Go suite `src/kvraft/test_test.go`
+//! (tests 3A and 3B, Put/Append/Get with exactly-once writes), with the
+//! harness of `src/kvraft/config.go` in `classic_common`.
+//!
+//! `cargo test -p kvraft 3a` runs part A, `cargo test -p kvraft 3b` part B.
+
+mod classic_common;
+
+use std::thread;
+use std::time::Duration;
+
+use crossbeam::channel;
+
+use classic_common::ClassicConfig;
+use classic_common::appends::{check_clnt_appends, check_concurrent_appends, element};
+use classic_common::config::{ELECTION_TIMEOUT, TestClerk};
+use classic_common::generic::{Generic, generic_test, generic_test_speed, spawn_clients_and_wait};
+use classic_common::history::{self, annotate_test, append, check, get, put};
+
+/// Shorthand for the GenericTest parameter table (Go's argument order).
+const fn params(
+    nclients: usize,
+    nservers: usize,
+    unreliable: bool,
+    crash: bool,
+    partitions: bool,
+    maxraftstate: Option<usize>,
+    randomkeys: bool,
+) -> Generic {
+    Generic {
+        nclients,
+        nservers,
+        unreliable,
+        crash,
+        partitions,
+        maxraftstate,
+        randomkeys,
+    }
+}
+
+/// Snapshot threshold of the 3B tests.
+const SNAPSHOTS: Option<usize> = Some(1000);
+
+// ---------------------------------------------------------------- part 3A
+
+/// One client's appends and gets on a healthy 5-server cluster are all seen, once, in order.
+#[test]
+fn basic_3a() {
+    generic_test("3A", params(1, 5, false, false, false, None, false));
+}
+
+/// 1000 sequential Appends complete at 33 ms each or faster.
+#[test]
+fn speed_3a() {
+    generic_test_speed("3A", None);
+}
+
+/// Five concurrent clients on their own keys see their own writes exactly once.
+#[test]
+fn concurrent_3a() {
+    generic_test("3A", params(5, 5, false, false, false, None, false));
+}
+
+/// Exactly-once writes survive lost requests and replies.
+#[test]
+fn unreliable_3a() {
+    generic_test("3A", params(5, 5, true, false, false, None, false));
+}
+
+/// Concurrent appends to one key on an unreliable network each land exactly once, in client order.
+#[test]
+fn unreliable_one_key_3a() {
+    let cfg = ClassicConfig::new(3, true, None);
+    let ck = cfg.make_client(&cfg.all());
+    let title = "Test: concurrent append to same key, unreliable (3A)";
+    cfg.begin(title);
+    annotate_test(title, cfg.n());
+
+    put(&cfg, &ck, "k", "", None, -1);
+
+    const NCLIENT: usize = 5;
+    const UPTO: usize = 10;
+    let client_cfg = cfg.clone();
+    spawn_clients_and_wait(
+        &cfg,
+        NCLIENT,
+        std::sync::Arc::new(move |me, myck: &TestClerk| {
+            for n in 0..UPTO {
+                append(&client_cfg, myck, "k", &element(me, n), None, -1);
+            }
+        }),
+    );
+
+    let counts = [UPTO; NCLIENT];
+    let vx = get(&cfg, &ck, "k", None, -1);
+    check_concurrent_appends(&vx, &counts);
+    cfg.end();
+}
+
+/// A majority partition makes progress, a minority does not, and the
+/// minority's blocked write completes exactly once after the partition heals.
+#[test]
+fn one_partition_3a() {
+    let cfg = ClassicConfig::new(5, false, None);
+    let ck = cfg.make_client(&cfg.all());
+    annotate_test("TestOnePartition3A", cfg.n());
+
+    put(&cfg, &ck, "1", "13", None, -1);
+
+    cfg.begin("Test: progress in majority (3A)");
+
+    let (p1, p2) = cfg.make_partition();
+    cfg.partition(&p1, &p2);
+    history::annotate_two_partitions(&p1, &p2);
+
+    let ckp1 = cfg.make_client(&p1); // connect ckp1 to p1
+    let ckp2a = cfg.make_client(&p2); // connect ckp2a to p2
+    let ckp2b = cfg.make_client(&p2); // connect ckp2b to p2
+
+    put(&cfg, &ckp1, "1", "14", None, -1);
+    check(&cfg, &ckp1, "1", "14");
+
+    cfg.end();
+
+    let (done0_tx, done0) = channel::bounded::<()>(1);
+    let (done1_tx, done1) = channel::bounded::<()>(1);
+
+    cfg.begin("Test: no progress in minority (3A)");
+    {
+        let (cfg, ckp2a) = (cfg.clone(), ckp2a.clone());
+        thread::spawn(move || {
+            put(&cfg, &ckp2a, "1", "15", None, -1);
+            let _ = done0_tx.send(());
+        });
+    }
+    {
+        let (cfg, ckp2b) = (cfg.clone(), ckp2b.clone());
+        thread::spawn(move || {
+            // Different clerk in p2.
+            get(&cfg, &ckp2b, "1", None, -1);
+            let _ = done1_tx.send(());
+        });
+    }
+
+    channel::select! {
+        recv(done0) -> _ => panic!("Put in minority completed"),
+        recv(done1) -> _ => panic!("Get in minority completed"),
+        recv(channel::after(Duration::from_secs(1))) -> _ => {}
+    }
+
+    check(&cfg, &ckp1, "1", "14");
+    put(&cfg, &ckp1, "1", "16", None, -1);
+    check(&cfg, &ckp1, "1", "16");
+
+    cfg.end();
+
+    cfg.begin("Test: completion after heal (3A)");
+
+    cfg.connect_all();
+    history::annotate_connect_all(cfg.n());
+    cfg.connect_client(&ckp2a, &cfg.all());
+    cfg.connect_client(&ckp2b, &cfg.all());
+
+    thread::sleep(ELECTION_TIMEOUT);
+
+    channel::select! {
+        recv(done0) -> _ => {}
+        recv(channel::after(Duration::from_secs(3))) -> _ => panic!("Put did not complete"),
+    }
+
+    // Go looks at done1 without waiting: the Get may or may not have finished.
+    let _ = done1.try_recv();
+
+    check(&cfg, &ck, "1", "15");
+
+    cfg.end();
+}
+
+/// One client keeps working while the servers are re-partitioned at random.
+#[test]
+fn many_partitions_one_client_3a() {
+    generic_test("3A", params(1, 5, false, false, true, None, false));
+}
+
+/// Five clients keep working while the servers are re-partitioned at random.
+#[test]
+fn many_partitions_many_clients_3a() {
+    generic_test("3A", params(5, 5, false, false, true, None, false));
+}
+
+/// One client's writes survive a crash and restart of every server.
+#[test]
+fn persist_one_client_3a() {
+    generic_test("3A", params(1, 5, false, true, false, None, false));
+}
+
+/// Five clients' writes survive crashes and restarts of every server.
+#[test]
+fn persist_concurrent_3a() {
+    generic_test("3A", params(5, 5, false, true, false, None, false));
+}
+
+/// Crashes and restarts on an unreliable network lose and duplicate nothing.
+#[test]
+fn persist_concurrent_unreliable_3a() {
+    generic_test("3A", params(5, 5, true, true, false, None, false));
+}
+
+/// Crashes, restarts and random partitions lose and duplicate nothing.
+#[test]
+fn persist_partition_3a() {
+    generic_test("3A", params(5, 5, false, true, true, None, false));
+}
+
+/// Crashes, restarts and partitions on an unreliable network lose and duplicate nothing.
+#[test]
+fn persist_partition_unreliable_3a() {
+    generic_test("3A", params(5, 5, true, true, true, None, false));
+}
+
+/// Fifteen clients on random keys under every fault give a linearizable history.
+#[test]
+fn persist_partition_unreliable_linearizable_3a() {
+    generic_test("3A", params(15, 7, true, true, true, None, true));
+}
+
+// ---------------------------------------------------------------- part 3B
+
+/// A follower that missed trimmed log entries catches up through InstallSnapshot.
+#[test]
+fn snapshot_rpc_3b() {
+    const NSERVERS: usize = 3;
+    const MAXRAFTSTATE: usize = 1000;
+    let cfg = ClassicConfig::new(NSERVERS, false, Some(MAXRAFTSTATE));
+
+    let ck = cfg.make_client(&cfg.all());
+
+    let title = "Test: InstallSnapshot RPC (3B)";
+    cfg.begin(title);
+    annotate_test(title, NSERVERS);
+
+    put(&cfg, &ck, "a", "A", None, -1);
+    check(&cfg, &ck, "a", "A");
+
+    // A bunch of puts into the majority partition.
+    cfg.partition(&[0, 1], &[2]);
+    history::annotate_two_partitions(&[0, 1], &[2]);
+    {
+        let ck1 = cfg.make_client(&[0, 1]);
+        for i in 0..50 {
+            put(&cfg, &ck1, &i.to_string(), &i.to_string(), None, -1);
+        }
+        thread::sleep(ELECTION_TIMEOUT);
+        put(&cfg, &ck1, "b", "B", None, -1);
+    }
+
+    // Check that the majority partition has thrown away most of its log entries.
+    let size = cfg.log_size();
+    if size > 8 * MAXRAFTSTATE {
+        panic!("logs were not trimmed ({size} > 8*{MAXRAFTSTATE})");
+    }
+
+    // Now make a group that requires participation of the lagging server, so
+    // that it has to catch up.
+    cfg.partition(&[0, 2], &[1]);
+    history::annotate_two_partitions(&[0, 2], &[1]);
+    {
+        let ck1 = cfg.make_client(&[0, 2]);
+        put(&cfg, &ck1, "c", "C", None, -1);
+        put(&cfg, &ck1, "d", "D", None, -1);
+        check(&cfg, &ck1, "a", "A");
+        check(&cfg, &ck1, "b", "B");
+        check(&cfg, &ck1, "1", "1");
+        check(&cfg, &ck1, "49", "49");
+    }
+
+    // Now everybody.
+    cfg.partition(&[0, 1, 2], &[]);
+    history::annotate_connect_all(NSERVERS);
+
+    put(&cfg, &ck, "e", "E", None, -1);
+    check(&cfg, &ck, "c", "C");
+    check(&cfg, &ck, "e", "E");
+    check(&cfg, &ck, "1", "1");
+
+    cfg.end();
+}
+
+/// With snapshots on, both the Raft state and the snapshot stay small.
+#[test]
+fn snapshot_size_3b() {
+    const NSERVERS: usize = 3;
+    const MAXRAFTSTATE: usize = 1000;
+    const MAXSNAPSHOTSTATE: usize = 500;
+    let cfg = ClassicConfig::new(NSERVERS, false, Some(MAXRAFTSTATE));
+
+    let ck = cfg.make_client(&cfg.all());
+
+    let title = "Test: snapshot size is reasonable (3B)";
+    cfg.begin(title);
+    annotate_test(title, NSERVERS);
+
+    for _ in 0..200 {
+        put(&cfg, &ck, "x", "0", None, -1);
+        check(&cfg, &ck, "x", "0");
+        put(&cfg, &ck, "x", "1", None, -1);
+        check(&cfg, &ck, "x", "1");
+    }
+
+    // Check that the servers have thrown away most of their log entries.
+    let log_size = cfg.log_size();
+    if log_size > 8 * MAXRAFTSTATE {
+        panic!("logs were not trimmed ({log_size} > 8*{MAXRAFTSTATE})");
+    }
+
+    // Check that the snapshots are not unreasonably large.
+    let snapshot_size = cfg.snapshot_size();
+    if snapshot_size > MAXSNAPSHOTSTATE {
+        panic!("snapshot too large ({snapshot_size} > {MAXSNAPSHOTSTATE})");
+    }
+
+    cfg.end();
+}
+
+/// 1000 sequential Appends with snapshots on complete at 33 ms each or faster.
+#[test]
+fn speed_3b() {
+    generic_test_speed("3B", SNAPSHOTS);
+}
+
+/// One client's writes survive crashes when servers restart from snapshots.
+#[test]
+fn snapshot_recover_3b() {
+    generic_test("3B", params(1, 5, false, true, false, SNAPSHOTS, false));
+}
+
+/// Twenty clients' writes survive crashes when servers restart from snapshots.
+#[test]
+fn snapshot_recover_many_clients_3b() {
+    generic_test("3B", params(20, 5, false, true, false, SNAPSHOTS, false));
+}
+
+/// Snapshots on an unreliable network lose and duplicate nothing.
+#[test]
+fn snapshot_unreliable_3b() {
+    generic_test("3B", params(5, 5, true, false, false, SNAPSHOTS, false));
+}
+
+/// Snapshots, restarts and an unreliable network lose and duplicate nothing.
+#[test]
+fn snapshot_unreliable_recover_3b() {
+    generic_test("3B", params(5, 5, true, true, false, SNAPSHOTS, false));
+}
+
+/// Snapshots, restarts, partitions and an unreliable network lose and duplicate nothing.
+#[test]
+fn snapshot_unreliable_recover_concurrent_partition_3b() {
+    generic_test("3B", params(5, 5, true, true, true, SNAPSHOTS, false));
+}
+
+/// Fifteen clients on random keys under every fault, with snapshots, give a linearizable history.
+#[test]
+fn snapshot_unreliable_recover_concurrent_partition_linearizable_3b() {
+    generic_test("3B", params(15, 7, true, true, true, SNAPSHOTS, true));
+}
+
+// ------------------------------------------------- the harness's own checks
+
+/// The append check accepts a value with each element once and in order.
+#[test]
+fn append_check_accepts_ordered_elements() {
+    let value: String = (0..5).map(|j| element(3, j)).collect();
+    check_clnt_appends(3, &value, 5);
+    check_concurrent_appends(&format!("{}{value}", element(0, 0)), &[1, 0, 0, 5]);
+}
+
+/// The append check reports a missing element.
+#[test]
+#[should_panic(expected = "1 missing element x 1 2 y in Append result")]
+fn append_check_catches_a_missing_element() {
+    let value = format!("{}{}", element(1, 0), element(1, 1));
+    check_clnt_appends(1, &value, 3);
+}
+
+/// The append check reports a duplicated element.
+#[test]
+#[should_panic(expected = "duplicate element x 0 1 y in Append result")]
+fn append_check_catches_a_duplicate() {
+    let value = format!("{}{}{}", element(0, 0), element(0, 1), element(0, 1));
+    check_clnt_appends(0, &value, 2);
+}
+
+/// The append check reports elements out of order.
+#[test]
+#[should_panic(expected = "wrong order for element x 0 1 y in Append result")]
+fn append_check_catches_wrong_order() {
+    let value = format!("{}{}", element(0, 1), element(0, 0));
+    check_clnt_appends(0, &value, 2);
+}
+
+/// Titles follow Go's GenericTest wording.
+#[test]
+fn generic_titles_match_go() {
+    assert_eq!(
+        params(15, 7, true, true, true, None, true).title("3A"),
+        "Test: unreliable net, restarts, partitions, random keys, many clients (3A)"
+    );
+    assert_eq!(
+        params(1, 5, false, true, false, SNAPSHOTS, false).title("3B"),
+        "Test: restarts, snapshots, one client (3B)"
+    );
+}
