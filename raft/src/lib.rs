@@ -8,8 +8,14 @@
 #![forbid(unsafe_code)]
 
 mod apply;
+mod core;
 mod error;
+mod link;
+mod log;
+mod messages;
 mod node;
+mod persist;
+mod types;
 
 pub use apply::ApplyMsg;
 pub use error::RaftError;

@@ -1,19 +1,82 @@
-//! The public handle of one Raft peer.
+//! The thin thread layer around the pure core: one lock around the core, a
+//! timer thread, an applier thread, a link per other peer, and the RPC
+//! handlers. Every input takes the lock, steps the core, persists if asked,
+//! hands requests to the links and wakes whoever must act, then lets go: no
+//! lock is held across an RPC or while blocked on the apply channel.
 
-use std::marker::PhantomData;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Weak};
+use std::thread::JoinHandle;
+use std::time::Instant;
 
-use crossbeam::channel::{Receiver, Sender};
+use crossbeam::channel::{self, Receiver, Sender};
+use parking_lot::Mutex;
 
+use crate::core::{Core, Output, Timing};
+use crate::link::Link;
+use crate::messages::{
+    AppendEntriesArgs, InstallSnapshotArgs, Outgoing,
+    RequestVoteArgs, Response, method,
+};
+use crate::persist::{decode_state, encode_state};
+use crate::types::{LogIndex, PeerId};
 use crate::{ApplyMsg, Command, RaftError};
 
+/// How many committed commands the applier takes from the core at a time.
+const APPLY_BATCH: usize = 64;
+
+/// Everything one peer's threads share.
+struct Shared<C: Command> {
+    me: PeerId,
+    core: Mutex<Core<C>>,
+    persister: labrpc::Persister,
+    /// One per peer; `None` at our own index.
+    links: Vec<Option<Arc<Link<C>>>>,
+    killed: AtomicBool,
+    /// Dropped by `kill`, which wakes every thread waiting on `stop`.
+    stop_tx: Mutex<Option<Sender<()>>>,
+    stop: Receiver<()>,
+    /// Told when the core may have something for the applier.
+    apply_wake: Sender<()>,
+    /// Told when the core's next deadline may have moved earlier.
+    timer_wake: Sender<()>,
+    subscribers: Mutex<Vec<Sender<(u64, bool)>>>,
+    threads: Mutex<Vec<JoinHandle<()>>>,
+}
+
 /// One Raft peer: a cheap, cloneable handle to its state and threads.
+///
+/// ```no_run
+/// # fn demo(ends: Vec<labrpc::ClientEnd>, persister: labrpc::Persister) {
+/// let (apply_tx, apply_rx) = crossbeam::channel::bounded(0);
+/// let raft = raft::Raft::<String>::new(ends, 0, persister, apply_tx).unwrap();
+/// if let Some((index, term)) = raft.start("x".to_string()) {
+///     // Committed commands arrive on apply_rx in log order.
+///     let _ = (index, term, apply_rx.recv());
+/// }
+/// raft.kill();
+/// # }
+/// ```
 pub struct Raft<C: Command> {
-    _command: PhantomData<C>,
+    shared: Arc<Shared<C>>,
 }
 
 impl<C: Command> Clone for Raft<C> {
     fn clone(&self) -> Self {
-        Raft { _command: PhantomData }
+        Raft {
+            shared: Arc::clone(&self.shared),
+        }
+    }
+}
+
+impl<C: Command> std::fmt::Debug for Raft<C> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let (term, leader) = self.get_state();
+        f.debug_struct("Raft")
+            .field("me", &self.shared.me.0)
+            .field("term", &term)
+            .field("leader", &leader)
+            .finish()
     }
 }
 
@@ -31,48 +94,292 @@ impl<C: Command> Raft<C> {
         persister: labrpc::Persister,
         apply_tx: Sender<ApplyMsg<C>>,
     ) -> Result<Raft<C>, RaftError> {
-        let _ = (peers, me, persister, apply_tx);
-        todo!("raft: under construction")
+        Self::with_timing(peers, me, persister, apply_tx, Timing::default())
+    }
+
+    pub(crate) fn with_timing(
+        peers: Vec<labrpc::ClientEnd>,
+        me: usize,
+        persister: labrpc::Persister,
+        apply_tx: Sender<ApplyMsg<C>>,
+        timing: Timing,
+    ) -> Result<Raft<C>, RaftError> {
+        if me >= peers.len() {
+            return Err(RaftError::InvalidConfig(format!(
+                "peer index {me} but only {} peers",
+                peers.len()
+            )));
+        }
+        let n = peers.len();
+        let restored = decode_state::<C>(
+            &persister.read_raft_state(),
+            persister.read_snapshot(),
+            n,
+        )?;
+        let me = PeerId(me);
+        let core = Core::new(
+            me,
+            n,
+            restored,
+            timing,
+            labrpc::rng::child(),
+            Instant::now(),
+        );
+        log::debug!(target: "raft::persist", "S{} T{} starts with {} entries after snapshot {}",
+            me, core.term(), core.log().entries().len(), core.log().snapshot_index());
+        let (stop_tx, stop) = channel::bounded(0);
+        let (apply_wake, apply_woken) = channel::bounded(1);
+        let (timer_wake, timer_woken) = channel::bounded(1);
+
+        let shared = Arc::new_cyclic(|weak: &Weak<Shared<C>>| {
+            let links = peers
+                .into_iter()
+                .enumerate()
+                .map(|(peer, end)| {
+                    (peer != me.0).then(|| {
+                        let weak = weak.clone();
+                        Link::new(
+                            end,
+                            format!("raft-S{me}-to-S{peer}"),
+                            Arc::new(move |request, response| {
+                                if let Some(shared) = weak.upgrade() {
+                                    shared.on_outcome(request, response);
+                                }
+                            }),
+                        )
+                    })
+                })
+                .collect();
+            Shared {
+                me,
+                core: Mutex::new(core),
+                persister,
+                links,
+                killed: AtomicBool::new(false),
+                stop_tx: Mutex::new(Some(stop_tx)),
+                stop,
+                apply_wake,
+                timer_wake,
+                subscribers: Mutex::new(Vec::new()),
+                threads: Mutex::new(Vec::new()),
+            }
+        });
+
+        let timer = {
+            let shared = Arc::clone(&shared);
+            std::thread::Builder::new()
+                .name(format!("raft-S{me}-timer"))
+                .spawn(move || shared.run_timer(timer_woken))
+        };
+        let applier = {
+            let shared = Arc::clone(&shared);
+            std::thread::Builder::new()
+                .name(format!("raft-S{me}-applier"))
+                .spawn(move || shared.run_applier(apply_woken, apply_tx))
+        };
+        let raft = Raft { shared };
+        match (timer, applier) {
+            (Ok(timer), Ok(applier)) => {
+                raft.shared.threads.lock().extend([timer, applier]);
+                Ok(raft)
+            }
+            (timer, applier) => {
+                raft.kill();
+                for handle in [timer, applier].into_iter().flatten() {
+                    let _ = handle.join();
+                }
+                Err(RaftError::InvalidConfig(
+                    "cannot spawn the peer's threads".into(),
+                ))
+            }
+        }
     }
 
     /// Appends `command` if this peer is the leader and returns the index it will
     /// have if committed and the current term; `None` if not the leader. Returns
     /// at once; replication starts at once.
     pub fn start(&self, command: C) -> Option<(u64, u64)> {
-        let _ = command;
-        todo!("raft: under construction")
+        self.shared
+            .step(|core, now, out| core.propose(command, now, out))
+            .flatten()
+            .map(|(index, term)| (index.0, term.0))
     }
 
     /// The current term and whether this peer believes it is the leader.
     pub fn get_state(&self) -> (u64, bool) {
-        todo!("raft: under construction")
+        let core = self.shared.core.lock();
+        (core.term().0, core.is_leader())
     }
 
     /// The service has a snapshot of everything through `index`: trim the log
-    /// and persist the snapshot with the Raft state.
+    /// and persist the snapshot with the Raft state. Ignored if `index` is not
+    /// newer than the current snapshot or has not been applied yet.
     pub fn snapshot(&self, index: u64, snapshot: Vec<u8>) {
-        let _ = (index, snapshot);
-        todo!("raft: under construction")
+        self.shared
+            .step(|core, _, out| core.snapshot(LogIndex(index), snapshot, out));
     }
 
     /// Size in bytes of the persisted Raft state.
     pub fn persist_bytes(&self) -> usize {
-        todo!("raft: under construction")
+        self.shared.persister.raft_state_size()
     }
 
     /// A channel that receives every change of (term, is_leader) from now on.
+    /// After [`Raft::kill`] the channel is closed.
     pub fn subscribe(&self) -> Receiver<(u64, bool)> {
-        todo!("raft: under construction")
+        let (tx, rx) = channel::unbounded();
+        // Under the core lock, so no change can slip between subscribing and
+        // the first notification.
+        let _core = self.shared.core.lock();
+        if !self.shared.killed.load(Ordering::SeqCst) {
+            self.shared.subscribers.lock().push(tx);
+        }
+        rx
     }
 
     /// Stops every thread of this peer promptly; it never sends again and the
-    /// apply channel is closed.
+    /// apply channel is closed by the time this returns. Calls to other peers
+    /// already under way finish in the background, and their outcomes are
+    /// dropped.
     pub fn kill(&self) {
-        todo!("raft: under construction")
+        {
+            let _core = self.shared.core.lock();
+            if self.shared.killed.swap(true, Ordering::SeqCst) {
+                return;
+            }
+            self.shared.subscribers.lock().clear();
+        }
+        log::debug!(target: "raft::election", "S{} killed", self.shared.me);
+        self.shared.stop_tx.lock().take();
+        for link in self.shared.links.iter().flatten() {
+            link.close();
+        }
+        let handles: Vec<_> = self.shared.threads.lock().drain(..).collect();
+        let current = std::thread::current().id();
+        for handle in handles {
+            if handle.thread().id() != current {
+                let _ = handle.join();
+            }
+        }
     }
 
     /// The labrpc service "Raft" (RequestVote, AppendEntries, InstallSnapshot).
     pub fn service(&self) -> labrpc::Service {
-        todo!("raft: under construction")
+        let vote = Arc::clone(&self.shared);
+        let append = Arc::clone(&self.shared);
+        let install = Arc::clone(&self.shared);
+        labrpc::Service::new(method::SERVICE)
+            .handler(method::REQUEST_VOTE, move |args: RequestVoteArgs| {
+                vote.step(|core, now, out| core.on_request_vote(&args, now, out))
+                    .unwrap_or_default()
+            })
+            .handler(method::APPEND_ENTRIES, move |args: AppendEntriesArgs<C>| {
+                append
+                    .step(|core, now, out| core.on_append_entries(&args, now, out))
+                    .unwrap_or_default()
+            })
+            .handler(method::INSTALL_SNAPSHOT, move |args: InstallSnapshotArgs| {
+                install
+                    .step(|core, now, out| core.on_install_snapshot(&args, now, out))
+                    .unwrap_or_default()
+            })
+    }
+}
+
+impl<C: Command> Shared<C> {
+    /// Runs one input through the core and carries out its output. `None` once
+    /// the peer is killed: a dead peer neither changes state nor sends.
+    fn step<R>(&self, input: impl FnOnce(&mut Core<C>, Instant, &mut Output<C>) -> R) -> Option<R> {
+        let mut core = self.core.lock();
+        if self.killed.load(Ordering::SeqCst) {
+            return None;
+        }
+        let mut out = Output::default();
+        let result = input(&mut core, Instant::now(), &mut out);
+        if out.persist {
+            let state = encode_state(core.term(), core.voted_for(), core.log());
+            log::trace!(target: "raft::persist", "S{} T{} saves {} bytes",
+                self.me, core.term(), state.len());
+            self.persister.save(state, core.snapshot_data());
+        }
+        if out.state_changed {
+            let state = (core.term().0, core.is_leader());
+            self.subscribers.lock().retain(|s| s.send(state).is_ok());
+            let _ = self.timer_wake.try_send(());
+        }
+        // Still under the lock, so a link never sees an older request after a
+        // newer one it may replace.
+        for request in out.messages {
+            if let Some(link) = &self.links[request.to.0] {
+                link.submit(request);
+            }
+        }
+        drop(core);
+        if out.apply_ready {
+            let _ = self.apply_wake.try_send(());
+        }
+        Some(result)
+    }
+
+    fn on_outcome(&self, request: Outgoing<C>, response: Option<Response>) {
+        self.step(|core, now, out| {
+            core.on_outcome(
+                request.to,
+                request.seq,
+                &request.request,
+                response.as_ref(),
+                now,
+                out,
+            )
+        });
+    }
+
+    /// Sleeps until the core's next deadline (or until woken because it moved),
+    /// then ticks the core.
+    fn run_timer(&self, woken: Receiver<()>) {
+        loop {
+            let deadline = self.core.lock().next_deadline();
+            channel::select! {
+                recv(self.stop) -> _ => return,
+                recv(woken) -> _ => continue,
+                recv(channel::at(deadline)) -> _ => {
+                    if self.step(|core, now, out| core.tick(now, out)).is_none() {
+                        return;
+                    }
+                }
+            }
+        }
+    }
+
+    /// Delivers committed commands and installed snapshots, in order, without
+    /// holding the core lock while the service is slow to take them.
+    fn run_applier(&self, woken: Receiver<()>, apply_tx: Sender<ApplyMsg<C>>) {
+        loop {
+            channel::select! {
+                recv(self.stop) -> _ => return,
+                recv(woken) -> _ => {}
+            }
+            loop {
+                let batch = {
+                    let mut core = self.core.lock();
+                    if self.killed.load(Ordering::SeqCst) {
+                        return;
+                    }
+                    core.take_apply(APPLY_BATCH)
+                };
+                if batch.is_empty() {
+                    break;
+                }
+                for message in batch {
+                    if self.killed.load(Ordering::SeqCst) {
+                        return;
+                    }
+                    channel::select! {
+                        send(apply_tx, message) -> sent => if sent.is_err() { return },
+                        recv(self.stop) -> _ => return,
+                    }
+                }
+            }
+        }
     }
 }
