@@ -1,0 +1,98 @@
+//! Making failures visible: the seed of a failing test, and failures on
+//! background threads (a Raft applier, a client worker), which would otherwise
+//! vanish with their thread.
+
+use parking_lot::Mutex;
+use std::sync::{Arc, Once};
+use std::thread::ThreadId;
+
+/// The test in progress, as the panic hook sees it.
+struct Current {
+    seed: u64,
+    test_thread: ThreadId,
+    failure: FailureHandle,
+}
+
+static CURRENT: Mutex<Option<Current>> = Mutex::new(None);
+static HOOK: Once = Once::new();
+
+/// Records the first failure seen on any thread of a test, for the test's
+/// own thread to report. Cloning shares the record.
+#[derive(Clone, Default)]
+pub struct FailureHandle {
+    first: Arc<Mutex<Option<String>>>,
+}
+
+impl FailureHandle {
+    /// Fails the test from any thread: prints `Fatal: <message>` and keeps the
+    /// message (the first one wins) for the test thread's next check.
+    pub fn fail(&self, message: impl std::fmt::Display) {
+        let message = message.to_string();
+        println!("Fatal: {message}");
+        self.first.lock().get_or_insert(message);
+    }
+
+    /// The first failure recorded, if any.
+    pub fn get(&self) -> Option<String> {
+        self.first.lock().clone()
+    }
+}
+
+/// The line that tells how to replay a run.
+pub fn seed_line(seed: u64) -> String {
+    format!(
+        "seed: {seed} (replay this test with {}={seed})",
+        labrpc::rng::SEED_VAR
+    )
+}
+
+/// Makes the test running on this thread the current one, and installs (once
+/// per process) a panic hook that prints its seed and records panics of
+/// other threads as the test's failure.
+pub(crate) fn begin_test(seed: u64, failure: FailureHandle) {
+    HOOK.call_once(|| {
+        let default_hook = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            default_hook(info);
+            if let Some(current) = CURRENT.lock().as_ref() {
+                eprintln!("{}", seed_line(current.seed));
+                if std::thread::current().id() != current.test_thread {
+                    let thread = std::thread::current();
+                    let message = format!(
+                        "thread '{}' panicked: {}",
+                        thread.name().unwrap_or("<unnamed>"),
+                        panic_text(info)
+                    );
+                    current.failure.first.lock().get_or_insert(message);
+                }
+            }
+        }));
+    });
+    *CURRENT.lock() = Some(Current {
+        seed,
+        test_thread: std::thread::current().id(),
+        failure,
+    });
+}
+
+/// The test on this thread is over.
+pub(crate) fn end_test() {
+    let mut current = CURRENT.lock();
+    if current
+        .as_ref()
+        .is_some_and(|c| c.test_thread == std::thread::current().id())
+    {
+        *current = None;
+    }
+}
+
+fn panic_text(info: &std::panic::PanicHookInfo) -> String {
+    let payload = info.payload();
+    if let Some(s) = payload.downcast_ref::<&str>() {
+        s.to_string()
+    } else if let Some(s) = payload.downcast_ref::<String>() {
+        s.clone()
+    } else {
+        "a non-string panic".into()
+    }
+}
