@@ -114,3 +114,14 @@ impl<T: Transport> Clerk<T> {
         }
     }
 }
+
+impl Transport for tester::Clnt {
+    fn call<A: Serialize, R: DeserializeOwned>(
+        &self,
+        server: &str,
+        method: &str,
+        args: &A,
+    ) -> Result<R, labrpc::CallError> {
+        tester::Clnt::call(self, server, method, args)
+    }
+}

@@ -13,6 +13,7 @@
 
 pub mod classic;
 mod client;
+pub mod kvtest;
 pub mod rpc;
 mod server;
 mod store;

@@ -95,3 +95,13 @@ fn put(rsm: &Rsm<KvStore>, dead: &AtomicBool, args: PutArgs) -> PutReply {
         Err(_) => Err(KvError::WrongLeader),
     }
 }
+
+impl tester::TestServer for KvServer {
+    fn services(&self) -> Vec<Service> {
+        KvServer::services(self)
+    }
+
+    fn kill(&self) {
+        KvServer::kill(self);
+    }
+}
