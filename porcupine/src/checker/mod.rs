@@ -1,0 +1,338 @@
+//! Entry points of the checker and the scheduling of partitions over worker threads.
+//!
+//! Partitions are searched in slices of a few thousand steps, round-robin over a small
+//! pool of threads, so every partition makes progress (an expensive partition cannot
+//! starve a cheap illegal one). A shared [`CancelToken`] stops every search on timeout
+//! and, in non-verbose mode, as soon as one partition is illegal.
+
+mod cache;
+mod partials;
+mod search;
+
+use std::collections::VecDeque;
+use std::sync::Mutex;
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use crate::info::{LinearizationInfo, PartitionInfo, PartitionVerdict};
+use crate::model::{CancelToken, Model};
+use crate::operation::{Event, EventError, Operation, events_to_operations};
+use cache::Budget;
+use search::{Search, Status};
+
+/// The verdict of a check.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+pub enum CheckResult {
+    /// The history is linearizable.
+    Ok,
+    /// The history is not linearizable (takes precedence over a timeout).
+    Illegal,
+    /// The check timed out before deciding.
+    Unknown,
+}
+
+/// Loop iterations a partition runs before yielding its worker to the next partition.
+const SLICE: u64 = 4096;
+
+/// Tuning for [`check`]; `CheckOptions::default()` is what the plain entry points use.
+#[derive(Clone, Debug)]
+pub struct CheckOptions {
+    /// Give up (result [`CheckResult::Unknown`]) after this long; `None` = no limit.
+    pub timeout: Option<Duration>,
+    /// Compute partial linearizations and run every partition to the end (or timeout)
+    /// instead of stopping at the first illegal one.
+    pub verbose: bool,
+    /// Bytes the memo caches of all partitions may use together (default 1 GiB). Past it
+    /// the caches stop growing: the check stays correct but may get slower.
+    pub memory_limit: usize,
+    /// Worker threads (default: the machine's parallelism, at most one per partition).
+    pub workers: Option<usize>,
+}
+
+impl Default for CheckOptions {
+    fn default() -> CheckOptions {
+        CheckOptions {
+            timeout: None,
+            verbose: false,
+            memory_limit: 1 << 30,
+            workers: None,
+        }
+    }
+}
+
+/// Everything [`check`] found.
+#[derive(Debug)]
+pub struct CheckOutcome<I, O> {
+    /// The verdict.
+    pub result: CheckResult,
+    /// Model step calls made over all partitions.
+    pub steps: u64,
+    /// Per-partition verdicts and partial linearizations (verbose mode only).
+    pub info: Option<LinearizationInfo<I, O>>,
+}
+
+/// Checks a history of operations; `timeout: None` means no limit.
+pub fn check_operations<M: Model>(
+    model: &M,
+    history: &[Operation<M::Input, M::Output>],
+    timeout: Option<Duration>,
+) -> CheckResult {
+    let options = CheckOptions {
+        timeout,
+        ..CheckOptions::default()
+    };
+    run(model, history, &options).0
+}
+
+/// Like [`check_operations`] but also computes, per partition, the longest partial
+/// linearizations (for [`crate::visualize`]). Runs every partition to its end or the
+/// timeout, so give it a timeout on histories that may be hard.
+pub fn check_operations_verbose<M: Model>(
+    model: &M,
+    history: &[Operation<M::Input, M::Output>],
+    timeout: Option<Duration>,
+) -> (CheckResult, LinearizationInfo<M::Input, M::Output>)
+where
+    M::Input: Clone,
+    M::Output: Clone,
+{
+    let options = CheckOptions {
+        timeout,
+        verbose: true,
+        ..CheckOptions::default()
+    };
+    let outcome = check(model, history, &options);
+    (
+        outcome.result,
+        outcome.info.expect("verbose checks produce info"),
+    )
+}
+
+/// Checks an event history (list order = time order). A call with no return is an
+/// operation that never returned, stepped with [`Model::unknown_output`].
+pub fn check_events<M: Model>(
+    model: &M,
+    events: Vec<Event<M::Input, M::Output>>,
+    timeout: Option<Duration>,
+) -> Result<CheckResult, EventError> {
+    let history = events_to_operations(events, |input| model.unknown_output(input))?;
+    Ok(check_operations(model, &history, timeout))
+}
+
+/// A verdict with its linearization info.
+type Verbose<M> = (
+    CheckResult,
+    LinearizationInfo<<M as Model>::Input, <M as Model>::Output>,
+);
+
+/// Verbose variant of [`check_events`].
+pub fn check_events_verbose<M: Model>(
+    model: &M,
+    events: Vec<Event<M::Input, M::Output>>,
+    timeout: Option<Duration>,
+) -> Result<Verbose<M>, EventError>
+where
+    M::Input: Clone,
+    M::Output: Clone,
+{
+    let history = events_to_operations(events, |input| model.unknown_output(input))?;
+    Ok(check_operations_verbose(model, &history, timeout))
+}
+
+/// The general entry point: any options, with the step count and (verbose) the info.
+pub fn check<M: Model>(
+    model: &M,
+    history: &[Operation<M::Input, M::Output>],
+    options: &CheckOptions,
+) -> CheckOutcome<M::Input, M::Output>
+where
+    M::Input: Clone,
+    M::Output: Clone,
+{
+    let (result, steps, partitions) = run(model, history, options);
+    let info = options.verbose.then(|| LinearizationInfo {
+        history: history.to_vec(),
+        partitions,
+    });
+    CheckOutcome {
+        result,
+        steps,
+        info,
+    }
+}
+
+/// Splits, searches and combines; partition infos are only filled in verbose mode.
+fn run<M: Model>(
+    model: &M,
+    history: &[Operation<M::Input, M::Output>],
+    options: &CheckOptions,
+) -> (CheckResult, u64, Vec<PartitionInfo>) {
+    if history.is_empty() {
+        return (CheckResult::Ok, 0, Vec::new());
+    }
+    let parts = model.partition(history);
+    validate_partition(&parts, history.len());
+    let searches: Vec<Mutex<Search<'_, M>>> = parts
+        .iter()
+        .map(|indices| Mutex::new(Search::new(model, history, indices, options.verbose)))
+        .collect();
+    let cancel = CancelToken::new();
+    let memory = Budget::new(options.memory_limit);
+    let parallelism = options
+        .workers
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()))
+        .max(1);
+    let workers = parallelism.min(parts.len()).max(1);
+    let pool = Pool {
+        searches: &searches,
+        queue: Mutex::new((0..parts.len()).collect()),
+        cancel: &cancel,
+        memory: &memory,
+        verbose: options.verbose,
+        slice: if workers == 1 && parts.len() == 1 {
+            u64::MAX
+        } else {
+            SLICE
+        },
+    };
+    match options.timeout {
+        None if workers == 1 => pool.work(),
+        None => std::thread::scope(|scope| {
+            for _ in 1..workers {
+                scope.spawn(|| pool.work());
+            }
+            pool.work();
+        }),
+        Some(timeout) => {
+            let deadline = Instant::now() + timeout;
+            std::thread::scope(|scope| {
+                let (alive_tx, alive_rx) = mpsc::channel::<()>();
+                for _ in 0..workers {
+                    let alive = alive_tx.clone();
+                    let pool = &pool;
+                    scope.spawn(move || {
+                        pool.work();
+                        drop(alive);
+                    });
+                }
+                drop(alive_tx);
+                // Workers never send; the channel disconnects when the last one exits.
+                let left = deadline.saturating_duration_since(Instant::now());
+                if let Err(mpsc::RecvTimeoutError::Timeout) = alive_rx.recv_timeout(left) {
+                    cancel.cancel();
+                }
+            });
+        }
+    }
+    combine(searches, &parts, options.verbose)
+}
+
+/// Panics with a clear message if the model's partition does not cover every operation
+/// exactly once: that is a bug in the model, not in the history.
+fn validate_partition(parts: &[Vec<usize>], len: usize) {
+    let mut seen = vec![false; len];
+    for index in parts.iter().flatten().copied() {
+        assert!(
+            index < len,
+            "Model::partition returned index {index} for a history of {len} operations"
+        );
+        assert!(
+            !seen[index],
+            "Model::partition put operation {index} in two partitions"
+        );
+        seen[index] = true;
+    }
+    if let Some(missing) = seen.iter().position(|&present| !present) {
+        panic!("Model::partition left operation {missing} out of every partition");
+    }
+}
+
+struct Pool<'p, 'a, M: Model> {
+    searches: &'p [Mutex<Search<'a, M>>],
+    queue: Mutex<VecDeque<usize>>,
+    cancel: &'p CancelToken,
+    memory: &'p Budget,
+    verbose: bool,
+    slice: u64,
+}
+
+impl<M: Model> Pool<'_, '_, M> {
+    /// Runs slices of queued partitions until the queue is empty or the check is cancelled.
+    fn work(&self) {
+        loop {
+            let Some(index) = lock(&self.queue).pop_front() else {
+                return;
+            };
+            let status = lock(&self.searches[index]).run(self.slice, self.cancel, self.memory);
+            match status {
+                Status::Running => lock(&self.queue).push_back(index),
+                Status::Illegal if !self.verbose => self.cancel.cancel(),
+                _ => {}
+            }
+            if self.cancel.is_cancelled() {
+                return;
+            }
+        }
+    }
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+fn combine<M: Model>(
+    searches: Vec<Mutex<Search<'_, M>>>,
+    parts: &[Vec<usize>],
+    verbose: bool,
+) -> (CheckResult, u64, Vec<PartitionInfo>) {
+    let mut illegal = false;
+    let mut all_done = true;
+    let mut steps = 0;
+    let mut infos = Vec::new();
+    for (search, indices) in searches.into_iter().zip(parts) {
+        let search = search
+            .into_inner()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        steps += search.steps;
+        let verdict = match search.status {
+            Status::Illegal => {
+                illegal = true;
+                PartitionVerdict::Illegal
+            }
+            Status::Linearizable => PartitionVerdict::Linearizable,
+            Status::Running | Status::Cancelled => {
+                all_done = false;
+                PartitionVerdict::Unknown
+            }
+        };
+        if verbose {
+            let found = search.into_partials().expect("verbose search");
+            let largest = found.largest;
+            infos.push(PartitionInfo {
+                operations: indices.clone(),
+                partial_linearizations: found
+                    .sequences
+                    .into_iter()
+                    .map(|sequence| {
+                        sequence
+                            .into_iter()
+                            .map(|op| indices[op as usize])
+                            .collect()
+                    })
+                    .collect(),
+                largest,
+                verdict,
+            });
+        }
+    }
+    let result = if illegal {
+        CheckResult::Illegal
+    } else if all_done {
+        CheckResult::Ok
+    } else {
+        CheckResult::Unknown
+    };
+    (result, steps, infos)
+}
