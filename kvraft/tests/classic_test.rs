@@ -15,7 +15,7 @@ use classic_common::ClassicConfig;
 use classic_common::appends::{check_clnt_appends, check_concurrent_appends, element};
 use classic_common::config::{ELECTION_TIMEOUT, TestClerk};
 use classic_common::generic::{Generic, generic_test, generic_test_speed, spawn_clients_and_wait};
-use classic_common::history::{self, annotate_test, append, check, get, put};
+use classic_common::history::{append, check, get, put, try_get, try_put};
 
 /// Shorthand for the GenericTest parameter table (Go's argument order).
 const fn params(
@@ -74,7 +74,6 @@ fn unreliable_one_key_3a() {
     let ck = cfg.make_client(&cfg.all());
     let title = "Test: concurrent append to same key, unreliable (3A)";
     cfg.begin(title);
-    annotate_test(title, cfg.n());
 
     put(&cfg, &ck, "k", "", None, -1);
 
@@ -103,7 +102,6 @@ fn unreliable_one_key_3a() {
 fn one_partition_3a() {
     let cfg = ClassicConfig::new(5, false, None);
     let ck = cfg.make_client(&cfg.all());
-    annotate_test("TestOnePartition3A", cfg.n());
 
     put(&cfg, &ck, "1", "13", None, -1);
 
@@ -111,7 +109,6 @@ fn one_partition_3a() {
 
     let (p1, p2) = cfg.make_partition();
     cfg.partition(&p1, &p2);
-    history::annotate_two_partitions(&p1, &p2);
 
     let ckp1 = cfg.make_client(&p1); // connect ckp1 to p1
     let ckp2a = cfg.make_client(&p2); // connect ckp2a to p2
@@ -128,17 +125,20 @@ fn one_partition_3a() {
     cfg.begin("Test: no progress in minority (3A)");
     {
         let (cfg, ckp2a) = (cfg.clone(), ckp2a.clone());
+        // The Clerk gives up only if the test ended (and cut the network) first.
         thread::spawn(move || {
-            put(&cfg, &ckp2a, "1", "15", None, -1);
-            let _ = done0_tx.send(());
+            if try_put(&cfg, &ckp2a, "1", "15", None, -1).is_ok() {
+                let _ = done0_tx.send(());
+            }
         });
     }
     {
         let (cfg, ckp2b) = (cfg.clone(), ckp2b.clone());
         thread::spawn(move || {
             // Different clerk in p2.
-            get(&cfg, &ckp2b, "1", None, -1);
-            let _ = done1_tx.send(());
+            if try_get(&cfg, &ckp2b, "1", None, -1).is_ok() {
+                let _ = done1_tx.send(());
+            }
         });
     }
 
@@ -157,7 +157,6 @@ fn one_partition_3a() {
     cfg.begin("Test: completion after heal (3A)");
 
     cfg.connect_all();
-    history::annotate_connect_all(cfg.n());
     cfg.connect_client(&ckp2a, &cfg.all());
     cfg.connect_client(&ckp2b, &cfg.all());
 
@@ -237,14 +236,12 @@ fn snapshot_rpc_3b() {
 
     let title = "Test: InstallSnapshot RPC (3B)";
     cfg.begin(title);
-    annotate_test(title, NSERVERS);
 
     put(&cfg, &ck, "a", "A", None, -1);
     check(&cfg, &ck, "a", "A");
 
     // A bunch of puts into the majority partition.
     cfg.partition(&[0, 1], &[2]);
-    history::annotate_two_partitions(&[0, 1], &[2]);
     {
         let ck1 = cfg.make_client(&[0, 1]);
         for i in 0..50 {
@@ -263,7 +260,6 @@ fn snapshot_rpc_3b() {
     // Now make a group that requires participation of the lagging server, so
     // that it has to catch up.
     cfg.partition(&[0, 2], &[1]);
-    history::annotate_two_partitions(&[0, 2], &[1]);
     {
         let ck1 = cfg.make_client(&[0, 2]);
         put(&cfg, &ck1, "c", "C", None, -1);
@@ -276,7 +272,6 @@ fn snapshot_rpc_3b() {
 
     // Now everybody.
     cfg.partition(&[0, 1, 2], &[]);
-    history::annotate_connect_all(NSERVERS);
 
     put(&cfg, &ck, "e", "E", None, -1);
     check(&cfg, &ck, "c", "C");
@@ -298,7 +293,6 @@ fn snapshot_size_3b() {
 
     let title = "Test: snapshot size is reasonable (3B)";
     cfg.begin(title);
-    annotate_test(title, NSERVERS);
 
     for _ in 0..200 {
         put(&cfg, &ck, "x", "0", None, -1);

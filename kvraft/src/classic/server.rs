@@ -97,8 +97,6 @@ impl ClassicServer {
     }
 }
 
-// Enabled once the tester crate publishes TestServer (it is a stub today).
-#[cfg(any())]
 impl tester::TestServer for ClassicServer {
     fn services(&self) -> Vec<Service> {
         ClassicServer::services(self)

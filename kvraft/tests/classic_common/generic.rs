@@ -58,7 +58,6 @@ fn partitioner(cfg: &ClassicConfig, done: &AtomicBool) {
             sides[rng.random_range(0..2)].push(i);
         }
         cfg.partition(&sides[0], &sides[1]);
-        history::annotate_two_partitions(&sides[0], &sides[1]);
         thread::sleep(ELECTION_TIMEOUT + Duration::from_millis(rng.random_range(0..200)));
     }
 }
@@ -165,7 +164,6 @@ fn generic_client(
 pub fn generic_test(part: &str, params: Generic) {
     let cfg = ClassicConfig::new(params.nservers, params.unreliable, params.maxraftstate);
     cfg.begin(&params.title(part));
-    history::annotate_test(&params.title(part), params.nservers);
     let op_log = Arc::new(OpLog::new());
     let ck = cfg.make_client(&cfg.all());
 
@@ -217,7 +215,6 @@ pub fn generic_test(part: &str, params: Generic) {
                 .join()
                 .expect("the partitioner does not fail");
             cfg.connect_all();
-            history::annotate_connect_all(cfg.n());
             // Wait for a while so a leader is elected.
             thread::sleep(ELECTION_TIMEOUT);
         }
@@ -226,14 +223,12 @@ pub fn generic_test(part: &str, params: Generic) {
             for i in 0..params.nservers {
                 cfg.shutdown_server(i);
             }
-            history::annotate_shutdown_all(cfg.n());
             // Wait for a while so servers are really down.
             thread::sleep(ELECTION_TIMEOUT);
             for i in 0..params.nservers {
                 cfg.start_server(i);
             }
             cfg.connect_all();
-            history::annotate_restart_all(cfg.n());
         }
 
         for (i, rx) in count_rxs.iter().enumerate() {
@@ -283,7 +278,6 @@ pub fn generic_test_speed(part: &str, maxraftstate: Option<usize>) {
     let ck = cfg.make_client(&cfg.all());
     let title = format!("Test: ops complete fast enough ({part})");
     cfg.begin(&title);
-    history::annotate_test(&title, 3);
 
     // Wait until we have a leader.
     history::unwrap_clerk(ck.get("x"));

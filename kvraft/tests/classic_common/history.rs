@@ -2,13 +2,13 @@
 //! wrappers and `OpLog`), the final linearizability check, and the fault
 //! annotations drawn beside a failing history.
 
-use std::sync::LazyLock;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use kvraft::classic::ClerkError;
 use parking_lot::Mutex;
 use porcupine::models::kv::{KvInput, KvModel, KvOutput};
 use porcupine::{CheckResult, Operation};
+use tester::annotate;
 
 use super::config::{ClassicConfig, TestClerk};
 
@@ -18,13 +18,10 @@ const LINEARIZABILITY_CHECK_TIMEOUT: Duration = Duration::from_secs(1);
 /// One recorded Clerk operation.
 pub type KvOperation = Operation<KvInput, KvOutput>;
 
-/// The origin of every timestamp in a history: one monotonic clock with one
-/// origin (the first use in the process), as Go's package-level `t0`.
-static ORIGIN: LazyLock<Instant> = LazyLock::new(Instant::now);
-
-/// Nanoseconds since [`ORIGIN`].
+/// The clock of histories: the tester's annotation clock, so faults and
+/// operations line up in the visualisation.
 fn now_nanos() -> i64 {
-    i64::try_from(ORIGIN.elapsed().as_nanos()).expect("a test runs for less than 292 years")
+    annotate::timestamp()
 }
 
 /// Go's `OpLog`: every recorded operation of a test, in completion order.
@@ -71,20 +68,7 @@ pub fn get(
     log: Option<&OpLog>,
     cli: i64,
 ) -> String {
-    let call = now_nanos();
-    let value = unwrap_clerk(ck.get(key));
-    let return_time = now_nanos();
-    cfg.op();
-    if let Some(log) = log {
-        log.append(Operation {
-            client_id: cli,
-            input: KvInput::get(key),
-            call,
-            output: KvOutput::value(&value),
-            return_time,
-        });
-    }
-    value
+    unwrap_clerk(try_get(cfg, ck, key, log, cli))
 }
 
 /// Go's `Put(cfg, ck, key, value, log, cli)`.
@@ -97,19 +81,7 @@ pub fn put(
     log: Option<&OpLog>,
     cli: i64,
 ) {
-    let call = now_nanos();
-    unwrap_clerk(ck.put(key, value));
-    let return_time = now_nanos();
-    cfg.op();
-    if let Some(log) = log {
-        log.append(Operation {
-            client_id: cli,
-            input: KvInput::put(key, value),
-            call,
-            output: KvOutput::none(),
-            return_time,
-        });
-    }
+    unwrap_clerk(try_put(cfg, ck, key, value, log, cli));
 }
 
 /// Go's `Append(cfg, ck, key, value, log, cli)`.
@@ -122,16 +94,98 @@ pub fn append(
     log: Option<&OpLog>,
     cli: i64,
 ) {
+    unwrap_clerk(try_append(cfg, ck, key, value, log, cli));
+}
+
+/// [`get`] that returns the Clerk's error instead of failing: for threads
+/// that may outlive their test (the network is then gone).
+pub fn try_get(
+    cfg: &ClassicConfig,
+    ck: &TestClerk,
+    key: &str,
+    log: Option<&OpLog>,
+    cli: i64,
+) -> Result<String, ClerkError> {
     let call = now_nanos();
-    unwrap_clerk(ck.append(key, value));
+    let value = ck.get(key)?;
     let return_time = now_nanos();
+    record(
+        cfg,
+        log,
+        cli,
+        KvInput::get(key),
+        KvOutput::new(value.as_str()),
+        call,
+        return_time,
+    );
+    Ok(value)
+}
+
+/// [`put`] that returns the Clerk's error instead of failing.
+pub fn try_put(
+    cfg: &ClassicConfig,
+    ck: &TestClerk,
+    key: &str,
+    value: &str,
+    log: Option<&OpLog>,
+    cli: i64,
+) -> Result<(), ClerkError> {
+    let call = now_nanos();
+    ck.put(key, value)?;
+    let return_time = now_nanos();
+    record(
+        cfg,
+        log,
+        cli,
+        KvInput::put(key, value),
+        KvOutput::default(),
+        call,
+        return_time,
+    );
+    Ok(())
+}
+
+/// [`append`] that returns the Clerk's error instead of failing.
+pub fn try_append(
+    cfg: &ClassicConfig,
+    ck: &TestClerk,
+    key: &str,
+    value: &str,
+    log: Option<&OpLog>,
+    cli: i64,
+) -> Result<(), ClerkError> {
+    let call = now_nanos();
+    ck.append(key, value)?;
+    let return_time = now_nanos();
+    record(
+        cfg,
+        log,
+        cli,
+        KvInput::append(key, value),
+        KvOutput::default(),
+        call,
+        return_time,
+    );
+    Ok(())
+}
+
+/// Counts one finished operation and, given a log, records it.
+fn record(
+    cfg: &ClassicConfig,
+    log: Option<&OpLog>,
+    client_id: i64,
+    input: KvInput,
+    output: KvOutput,
+    call: i64,
+    return_time: i64,
+) {
     cfg.op();
     if let Some(log) = log {
         log.append(Operation {
-            client_id: cli,
-            input: KvInput::append(key, value),
+            client_id,
+            input,
             call,
-            output: KvOutput::none(),
+            output,
             return_time,
         });
     }
@@ -147,25 +201,48 @@ pub fn check(cfg: &ClassicConfig, ck: &TestClerk, key: &str, value: &str) {
 }
 
 /// The end-of-test porcupine check with a 1 s timeout. An illegal history
-/// writes an HTML visualisation (with the fault annotations), prints its path
-/// and fails; a timeout prints an info line and passes, as in Go.
+/// writes an HTML visualisation (the history with the tester's fault
+/// annotations) unless `VIS_ENABLE=never`, prints its path and fails; a
+/// timeout prints Go's info line and passes.
 #[track_caller]
 pub fn check_linearizable(cfg: &ClassicConfig, log: &OpLog) {
-    let _ = cfg;
     let operations = log.read();
+    annotate::checker_begin(&format!("checking {} operations", operations.len()));
     let (result, info) = porcupine::check_operations_verbose(
         &KvModel,
         &operations,
         Some(LINEARIZABILITY_CHECK_TIMEOUT),
     );
+    let visualize = std::env::var("VIS_ENABLE").unwrap_or_default();
     match result {
-        CheckResult::Ok => {}
+        CheckResult::Ok => annotate::checker_success("linearizable", ""),
         CheckResult::Unknown => {
+            annotate::checker_neutral("timed out", "");
             println!("info: linearizability check timed out, assuming history is ok");
         }
         CheckResult::Illegal => {
-            todo_write_html(&info);
-            panic!("history is not linearizable");
+            annotate::checker_failure("not linearizable", "");
+            if visualize != "never" {
+                write_visualization(&info, "history visualization");
+            }
+            cfg.tester().fatal("history is not linearizable");
         }
+    }
+    if visualize == "always" {
+        write_visualization(&info, "visualization");
+    }
+}
+
+/// Writes the history and the fault timeline as porcupine HTML and prints
+/// where; the tester then writes no second file.
+fn write_visualization(info: &porcupine::LinearizationInfo<KvInput, KvOutput>, what: &str) {
+    let path = annotate::output_path();
+    annotate::set_finalized();
+    match porcupine::visualize_path(&KvModel, info, &annotate::annotations(), &path) {
+        Ok(()) => println!("info: wrote {what} to {}", path.display()),
+        Err(error) => println!(
+            "info: failed to write {what} to {} ({error})",
+            path.display()
+        ),
     }
 }
