@@ -38,6 +38,6 @@ pub mod rng;
 mod service;
 
 pub use error::CallError;
-pub use network::{ClientEnd, Network};
+pub use network::{ClientEnd, DelayStats, FaultStats, Network};
 pub use persister::Persister;
 pub use service::{Server, Service};

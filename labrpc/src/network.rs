@@ -53,6 +53,7 @@ struct State {
 
 struct Inner {
     state: Mutex<State>,
+    faults: Mutex<FaultStats>,
     rng: Mutex<StdRng>,
     total_count: AtomicUsize,
     total_bytes: AtomicUsize,
@@ -60,6 +61,43 @@ struct Inner {
     /// Dropped by [`Network::cleanup`]: waits on the receiver end then.
     closing: Mutex<Option<Sender<()>>>,
     closed: Receiver<()>,
+}
+
+/// How many simulated delays of one kind the network drew, and their sum.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct DelayStats {
+    /// Delays drawn (zero-length ones included).
+    pub count: u64,
+    /// Their total length in milliseconds.
+    pub total_ms: u64,
+}
+
+impl DelayStats {
+    fn add(&mut self, ms: u64) {
+        self.count += 1;
+        self.total_ms += ms;
+    }
+
+    /// The mean delay in milliseconds (0 if none was drawn).
+    pub fn mean_ms(&self) -> f64 {
+        if self.count == 0 {
+            0.0
+        } else {
+            self.total_ms as f64 / self.count as f64
+        }
+    }
+}
+
+/// The simulated delays a network has drawn, by kind: what the fault model
+/// decided, independent of how loaded the machine is.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct FaultStats {
+    /// Unreliable mode's 0–26 ms delays before delivery.
+    pub short: DelayStats,
+    /// Delays before an undeliverable call fails.
+    pub undeliverable: DelayStats,
+    /// Replies held back by long reordering.
+    pub reordered: DelayStats,
 }
 
 /// What a request sees of the network at the moment it is processed.
@@ -118,6 +156,7 @@ impl Network {
                     in_flight: HashMap::new(),
                     next_call: 0,
                 }),
+                faults: Mutex::new(FaultStats::default()),
                 rng: Mutex::new(crate::rng::child()),
                 total_count: AtomicUsize::new(0),
                 total_bytes: AtomicUsize::new(0),
@@ -271,6 +310,11 @@ impl Network {
         self.inner.total_bytes.load(Ordering::Relaxed)
     }
 
+    /// The simulated delays drawn so far.
+    pub fn fault_stats(&self) -> FaultStats {
+        *self.inner.faults.lock()
+    }
+
     fn random_below(&self, bound: u64) -> u64 {
         self.inner.rng.lock().random_range(0..bound)
     }
@@ -354,12 +398,16 @@ impl Network {
             } else {
                 UNDELIVERABLE_DELAY_MS
             };
-            self.delay(self.random_below(bound));
+            let ms = self.random_below(bound);
+            self.inner.faults.lock().undeliverable.add(ms);
+            self.delay(ms);
             return Err(CallError::Unreachable);
         };
 
         if !route.reliable {
-            self.delay(self.random_below(SHORT_DELAY_MS));
+            let ms = self.random_below(SHORT_DELAY_MS);
+            self.inner.faults.lock().short.add(ms);
+            self.delay(ms);
             if self.chance_per(REQUEST_LOSS_PER_MILLE, 1000) {
                 return Err(CallError::RequestLost);
             }
@@ -410,8 +458,9 @@ impl Network {
         }
         if route.long_reordering && self.chance_per(REORDER_NUMERATOR, REORDER_DENOMINATOR) {
             let spread = self.random_below(REORDER_SPREAD_MS);
-            let extra = self.random_below(spread + 1);
-            self.delay(REORDER_BASE_MS + extra);
+            let ms = REORDER_BASE_MS + self.random_below(spread + 1);
+            self.inner.faults.lock().reordered.add(ms);
+            self.delay(ms);
         }
         self.inner
             .total_bytes
