@@ -322,10 +322,14 @@ impl OutputScan {
         }
         if let Some(summary) = line.strip_prefix("test result: ") {
             self.counts = parse_summary(summary);
-        } else if line.starts_with("Fatal: ") && self.fatal.is_none() {
-            self.fatal = Some(line.to_string());
+        } else if let Some(at) = line.find("Fatal: ")
+            && self.fatal.is_none()
+        {
+            // With --nocapture libtest prints `test <name> ... ` and then the
+            // test's own output on the same line.
+            self.fatal = Some(line[at..].to_string());
         } else if line.starts_with("thread '")
-            && line.contains("' panicked at ")
+            && line.contains(" panicked at ")
             && self.panic.is_none()
         {
             self.panic = Some(line.to_string());
@@ -467,9 +471,9 @@ mod tests {
 
     #[test]
     fn failure_messages_are_found() {
-        let output = "\nrunning 1 test\nTest (3A): initial election (reliable network)...\n\
+        let output = "\nrunning 1 test\ntest initial_election_3a ... Test (3A): initial election (reliable network)...\n\
             Fatal: expected one leader, got none\n\
-            thread 'initial_election_3a' panicked at raft/tests/harness.rs:10:5:\n\
+            thread 'initial_election_3a' (1234) panicked at raft/tests/harness.rs:10:5:\n\
             expected one leader, got none\n\
             test initial_election_3a ... FAILED\n\
             test result: FAILED. 0 passed; 1 failed; 0 ignored; 0 measured; 3 filtered out\n";
@@ -482,13 +486,15 @@ mod tests {
         assert_eq!(
             s.panic.as_deref(),
             Some(
-                "thread 'initial_election_3a' panicked at raft/tests/harness.rs:10:5: expected one leader, got none"
+                "thread 'initial_election_3a' (1234) panicked at raft/tests/harness.rs:10:5: expected one leader, got none"
             )
         );
         assert_eq!(
             s.message().as_deref(),
             Some("Fatal: expected one leader, got none")
         );
+        let same_line = scan("test x ... Fatal: wrong value\n");
+        assert_eq!(same_line.fatal.as_deref(), Some("Fatal: wrong value"));
         let only_panic = scan("thread 'x' panicked at a.rs:1:1:\nboom\n");
         assert_eq!(
             only_panic.message().as_deref(),

@@ -1,0 +1,58 @@
+//! Fixture tests whose outcome depends on LAB_SEED, for dstest's own tests.
+
+#[cfg(test)]
+mod tests {
+    use std::io::Write;
+
+    fn seed() -> u64 {
+        let text = std::env::var("LAB_SEED").expect("dstest sets LAB_SEED");
+        text.parse().expect("LAB_SEED is a number")
+    }
+
+    /// Writes `<LAB_LOG_DIR>/<test>-<seed>.log` as the tester's logging would.
+    fn write_debug_log(name: &str, seed: u64) {
+        if let Some(dir) = std::env::var_os("LAB_LOG_DIR") {
+            let path = std::path::Path::new(&dir).join(format!("{name}-{seed}.log"));
+            let mut file = std::fs::File::create(path).unwrap();
+            writeln!(file, "# lab debug log: test {name} seed {seed}").unwrap();
+            writeln!(file, "        10 D ELECTION raft    S0 T1 timeout").unwrap();
+        }
+    }
+
+    #[test]
+    fn always_passes() {
+        write_debug_log("always_passes", seed());
+        println!("always passes");
+    }
+
+    #[test]
+    fn fails_on_odd_seed() {
+        let seed = seed();
+        write_debug_log("fails_on_odd_seed", seed);
+        if seed % 2 == 1 {
+            println!("Fatal: odd seed {seed}");
+            panic!("odd seed {seed}");
+        }
+    }
+
+    #[test]
+    fn runs_in_the_crate_directory() {
+        let cwd = std::env::current_dir().unwrap();
+        assert!(cwd.join("Cargo.toml").exists(), "cwd {}", cwd.display());
+        assert_eq!(std::env::var("CARGO_PKG_NAME").unwrap(), "flaky");
+    }
+
+    #[test]
+    #[ignore = "hangs; dstest's timeout test runs it"]
+    fn hangs() {
+        loop {
+            std::thread::park();
+        }
+    }
+
+    #[test]
+    #[ignore = "aborts; dstest's crash test runs it"]
+    fn aborts() {
+        std::process::abort();
+    }
+}
