@@ -56,6 +56,8 @@ impl PartitionInfo {
 pub struct LinearizationInfo<I, O> {
     pub(crate) history: Vec<Operation<I, O>>,
     pub(crate) partitions: Vec<PartitionInfo>,
+    /// Per history operation: free text for the visualisation (empty: none).
+    pub(crate) metadata: Vec<Option<String>>,
 }
 
 impl<I, O> LinearizationInfo<I, O> {
@@ -64,7 +66,21 @@ impl<I, O> LinearizationInfo<I, O> {
         LinearizationInfo {
             history: Vec::new(),
             partitions: Vec::new(),
+            metadata: Vec::new(),
         }
+    }
+
+    /// The metadata of history operation `index` ("" if it has none).
+    pub fn metadata(&self, index: usize) -> &str {
+        self.metadata
+            .get(index)
+            .and_then(Option::as_deref)
+            .unwrap_or("")
+    }
+
+    /// Attaches metadata to the operations (`metadata[i]` belongs to history operation `i`).
+    pub fn set_metadata(&mut self, metadata: Vec<Option<String>>) {
+        self.metadata = metadata;
     }
 
     /// The checked history.

@@ -73,6 +73,32 @@ pub struct Event<I, O> {
     pub kind: EventKind<I, O>,
     /// Pairs a return with its call: both carry the same id, unique per operation.
     pub id: usize,
+    /// Free text shown with the operation in the visualisation; a return's metadata
+    /// wins over its call's.
+    #[serde(default)]
+    pub metadata: Option<String>,
+}
+
+impl<I, O> Event<I, O> {
+    /// A call event without metadata.
+    pub fn call(client_id: i64, id: usize, input: I) -> Event<I, O> {
+        Event {
+            client_id,
+            kind: EventKind::Call(input),
+            id,
+            metadata: None,
+        }
+    }
+
+    /// A return event without metadata.
+    pub fn ret(client_id: i64, id: usize, output: O) -> Event<I, O> {
+        Event {
+            client_id,
+            kind: EventKind::Return(output),
+            id,
+            metadata: None,
+        }
+    }
 }
 
 /// Why an event history could not be turned into operations.
@@ -115,6 +141,17 @@ pub fn events_to_operations<I, O>(
     events: Vec<Event<I, O>>,
     unknown_output: impl Fn(&I) -> Option<O>,
 ) -> Result<Vec<Operation<I, O>>, EventError> {
+    Ok(events_to_operations_with_metadata(events, unknown_output)?.0)
+}
+
+/// Operations with the metadata of each (the return's if it has one, else the call's).
+pub(crate) type WithMetadata<I, O> = (Vec<Operation<I, O>>, Vec<Option<String>>);
+
+/// [`events_to_operations`], also returning each operation's metadata.
+pub(crate) fn events_to_operations_with_metadata<I, O>(
+    events: Vec<Event<I, O>>,
+    unknown_output: impl Fn(&I) -> Option<O>,
+) -> Result<WithMetadata<I, O>, EventError> {
     use std::collections::HashMap;
     let mut slot_of_id: HashMap<usize, usize> = HashMap::new();
     struct Call<I> {
@@ -123,9 +160,10 @@ pub fn events_to_operations<I, O>(
         time: i64,
         index: usize,
         id: usize,
+        metadata: Option<String>,
     }
     let mut calls: Vec<Call<I>> = Vec::new();
-    let mut outputs: Vec<Option<(O, i64)>> = Vec::new();
+    let mut outputs: Vec<Option<(O, i64, Option<String>)>> = Vec::new();
     for (index, event) in events.into_iter().enumerate() {
         let time = index as i64;
         match event.kind {
@@ -142,6 +180,7 @@ pub fn events_to_operations<I, O>(
                     time,
                     index,
                     id: event.id,
+                    metadata: event.metadata,
                 });
                 outputs.push(None);
             }
@@ -158,16 +197,17 @@ pub fn events_to_operations<I, O>(
                         id: event.id,
                     });
                 }
-                outputs[slot] = Some((output, time));
+                outputs[slot] = Some((output, time, event.metadata));
             }
         }
     }
     let mut operations = Vec::with_capacity(calls.len());
+    let mut metadata = Vec::with_capacity(calls.len());
     for (call, output) in calls.into_iter().zip(outputs) {
-        let (output, return_time) = match output {
+        let (output, return_time, return_metadata) = match output {
             Some(returned) => returned,
             None => match unknown_output(&call.input) {
-                Some(output) => (output, NEVER),
+                Some(output) => (output, NEVER, None),
                 None => {
                     return Err(EventError::NoReturn {
                         index: call.index,
@@ -176,6 +216,7 @@ pub fn events_to_operations<I, O>(
                 }
             },
         };
+        metadata.push(return_metadata.or(call.metadata));
         operations.push(Operation {
             client_id: call.client_id,
             input: call.input,
@@ -184,5 +225,5 @@ pub fn events_to_operations<I, O>(
             return_time,
         });
     }
-    Ok(operations)
+    Ok((operations, metadata))
 }

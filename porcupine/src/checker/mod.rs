@@ -16,7 +16,9 @@ use std::time::{Duration, Instant};
 
 use crate::info::{LinearizationInfo, PartitionInfo, PartitionVerdict};
 use crate::model::{CancelToken, Model};
-use crate::operation::{Event, EventError, Operation, events_to_operations};
+use crate::operation::{
+    Event, EventError, Operation, events_to_operations, events_to_operations_with_metadata,
+};
 use cache::Budget;
 use search::{Search, Status};
 
@@ -135,8 +137,11 @@ where
     M::Input: Clone,
     M::Output: Clone,
 {
-    let history = events_to_operations(events, |input| model.unknown_output(input))?;
-    Ok(check_operations_verbose(model, &history, timeout))
+    let (history, metadata) =
+        events_to_operations_with_metadata(events, |input| model.unknown_output(input))?;
+    let (result, mut info) = check_operations_verbose(model, &history, timeout);
+    info.set_metadata(metadata);
+    Ok((result, info))
 }
 
 /// The general entry point: any options, with the step count and (verbose) the info.
@@ -153,6 +158,7 @@ where
     let info = options.verbose.then(|| LinearizationInfo {
         history: history.to_vec(),
         partitions,
+        metadata: Vec::new(),
     });
     CheckOutcome {
         result,

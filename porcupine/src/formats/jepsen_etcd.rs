@@ -10,7 +10,7 @@ use std::collections::HashMap;
 
 use super::FormatError;
 use crate::models::etcd::{EtcdInput, EtcdOutput};
-use crate::operation::{Event, EventKind};
+use crate::operation::Event;
 
 const PREFIX: &str = "jepsen.util";
 
@@ -88,11 +88,7 @@ pub fn parse(text: &str) -> Result<Vec<Event<EtcdInput, EtcdOutput>>, FormatErro
                         ),
                     ));
                 }
-                events.push(Event {
-                    client_id: process,
-                    kind: EventKind::Call(input),
-                    id: next_id,
-                });
+                events.push(Event::call(process, next_id, input));
                 next_id += 1;
             }
             ":ok" | ":fail" => {
@@ -116,11 +112,7 @@ pub fn parse(text: &str) -> Result<Vec<Event<EtcdInput, EtcdOutput>>, FormatErro
                         format!("process {process} returns without an open operation"),
                     ));
                 };
-                events.push(Event {
-                    client_id: process,
-                    kind: EventKind::Return(output),
-                    id,
-                });
+                events.push(Event::ret(process, id, output));
             }
             // Indeterminate: the operation never returns (the process is not reused upstream,
             // but if it is, its next invocation starts a fresh operation).

@@ -202,15 +202,15 @@ pub fn parse(text: &str) -> Result<Vec<Event<KvInput, KvOutput>>, FormatError> {
                     record.value.unwrap_or_default()
                 };
                 open.insert(record.process, (next_id, events.len()));
-                events.push(Event {
-                    client_id: record.process,
-                    kind: EventKind::Call(KvInput {
+                events.push(Event::call(
+                    record.process,
+                    next_id,
+                    KvInput {
                         op,
                         key: record.key,
                         value,
-                    }),
-                    id: next_id,
-                });
+                    },
+                ));
                 next_id += 1;
             }
             "ok" | "fail" => {
@@ -233,11 +233,7 @@ pub fn parse(text: &str) -> Result<Vec<Event<KvInput, KvOutput>>, FormatError> {
                 } else {
                     String::new()
                 };
-                events.push(Event {
-                    client_id: record.process,
-                    kind: EventKind::Return(KvOutput { value }),
-                    id,
-                });
+                events.push(Event::ret(record.process, id, KvOutput { value }));
             }
             "info" => {
                 if let Some((_, call_index)) = open.remove(&record.process)

@@ -142,6 +142,7 @@ pub(super) fn build<M: Model>(
                 "description": clip(model.describe_operation(&operation.input, &operation.output), limits.max_text),
                 "partition": drawn_index,
                 "index": op,
+                "metadata": clip(info.metadata(op).to_string(), limits.max_text),
             }));
         }
         let kept = partition
