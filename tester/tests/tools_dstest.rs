@@ -115,6 +115,10 @@ fn failing_runs_keep_output_debug_log_and_replay_command() {
             "debug log kept in {}",
             dir.display()
         );
+        assert!(
+            dir.join("visualization.html").exists(),
+            "VIS_FILE points into the run's directory"
+        );
         let replay = std::fs::read_to_string(dir.join("replay.txt")).unwrap();
         assert!(
             replay.contains(
@@ -196,7 +200,7 @@ fn each_run_gets_a_fresh_seed() {
     let odd = runs.iter().any(|r| r["seed"].as_u64().unwrap() % 2 == 1);
     assert_exit(&output, if odd { 1 } else { 0 });
     if odd {
-        // --no-debug-log: only the output is kept.
+        // --no-debug-log: no debug log is kept, only the output (and the picture).
         let kept = out.join("failures/flaky.tests.fails_on_odd_seed");
         let run = std::fs::read_dir(&kept)
             .unwrap()
@@ -209,7 +213,7 @@ fn each_run_gets_a_fresh_seed() {
             .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
             .collect();
         files.sort();
-        assert_eq!(files, ["output.log", "replay.txt"]);
+        assert_eq!(files, ["output.log", "replay.txt", "visualization.html"]);
     }
 }
 

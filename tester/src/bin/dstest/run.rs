@@ -42,6 +42,9 @@ pub struct RunSettings {
     pub release: bool,
 }
 
+/// The name of the HTML visualisation a failing run writes (via `VIS_FILE`).
+pub const VISUALIZATION_FILE: &str = "visualization.html";
+
 /// How a run ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -213,6 +216,11 @@ fn execute(
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
+    // A failing KV test's HTML picture lands beside its logs (unless the
+    // user chose a file).
+    if std::env::var_os("VIS_FILE").is_none() {
+        cmd.env("VIS_FILE", dir.join(VISUALIZATION_FILE));
+    }
     if settings.debug_log {
         cmd.env(tester::logging::LOG_DIR_ENV, dir);
     } else {
