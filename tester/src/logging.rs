@@ -39,6 +39,7 @@
 //! (a message that itself contains newlines). [`LogLine::parse`] reads exactly
 //! what [`Record`]'s `Display` writes.
 
+use std::collections::BTreeSet;
 use std::fmt;
 use std::fs::File;
 use std::io::Write;
@@ -102,6 +103,10 @@ pub fn finish_test(failed: bool) {
     };
     let finished = logger.sink.lock().take();
     logger.file_on.store(false, Ordering::Release);
+    if INSTALLED.load(Ordering::Acquire) {
+        // Between tests only stderr's filter matters.
+        log::set_max_level(logger.stderr.filter());
+    }
     if let Some(mut sink) = finished {
         let verdict = if failed { "FAILED" } else { "passed" };
         sink.footer(&format!("test {verdict}"));
@@ -223,6 +228,10 @@ impl Log for LabLogger {
     }
 }
 
+/// The files this process has created, so a second start of the same test
+/// and seed appends instead of truncating.
+static CREATED: Mutex<BTreeSet<PathBuf>> = Mutex::new(BTreeSet::new());
+
 /// One test's open debug log file.
 struct TestLog {
     file: File,
@@ -237,8 +246,16 @@ impl TestLog {
         std::fs::create_dir_all(dir)
             .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
         let path = dir.join(log_file_name(name, seed));
-        let file =
-            File::create(&path).map_err(|e| format!("cannot create {}: {e}", path.display()))?;
+        // A test that makes a second Config (same name, same LAB_SEED) adds to
+        // its file; a file left by an earlier process is replaced.
+        let again = !CREATED.lock().insert(path.clone());
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .write(true)
+            .append(again)
+            .truncate(!again)
+            .open(&path)
+            .map_err(|e| format!("cannot create {}: {e}", path.display()))?;
         let mut log = TestLog {
             file,
             path,

@@ -83,6 +83,10 @@ fn child_logs_two_tests() {
     logging::start_test("second_test", 78);
     log::debug!(target: "rsm::apply", "S2 T3 applied 5");
     logging::finish_test(false);
+    // A second Config in the same test (same name and seed) adds to the file.
+    logging::start_test("second_test", 78);
+    log::debug!(target: "rsm::apply", "S2 T3 applied 6");
+    logging::finish_test(false);
     assert_eq!(logging::log_path(), Some(dir.join("second_test-78.log")));
 }
 
@@ -149,8 +153,16 @@ fn per_test_files_hold_each_tests_records() {
     let second_lines = lines(&dir.join("second_test-78.log"));
     assert_eq!(
         records(&second_lines),
-        [("APPLY".into(), "rsm".into(), "S2 T3 applied 5".into())]
+        [
+            ("APPLY".into(), "rsm".into(), "S2 T3 applied 5".into()),
+            ("APPLY".into(), "rsm".into(), "S2 T3 applied 6".into()),
+        ]
     );
+    let headers = second_lines
+        .iter()
+        .filter(|l| matches!(l, LogLine::Comment(c) if c.starts_with("lab debug log")))
+        .count();
+    assert_eq!(headers, 2, "each start writes its header");
     assert!(
         matches!(second_lines.last(), Some(LogLine::Comment(c)) if c.starts_with("test passed after "))
     );
