@@ -404,3 +404,35 @@ fn generic_titles_match_go() {
         "Test: restarts, snapshots, one client (3B)"
     );
 }
+
+/// The end-of-test check fails an illegal history (a read of a value that was
+/// overwritten before the read began) and writes its picture.
+#[test]
+#[should_panic(expected = "history is not linearizable")]
+fn linearizability_check_catches_a_stale_read() {
+    use porcupine::Operation;
+    use porcupine::models::kv::{KvInput, KvOutput};
+    let cfg = ClassicConfig::new(3, false, None);
+    let log = classic_common::history::OpLog::new();
+    let operation = |input, output, call, return_time| Operation {
+        client_id: 0,
+        input,
+        call,
+        output,
+        return_time,
+    };
+    log.append(operation(
+        KvInput::put("k", "a"),
+        KvOutput::default(),
+        0,
+        10,
+    ));
+    log.append(operation(
+        KvInput::put("k", "b"),
+        KvOutput::default(),
+        20,
+        30,
+    ));
+    log.append(operation(KvInput::get("k"), KvOutput::new("a"), 40, 50));
+    classic_common::history::check_linearizable(&cfg, &log);
+}
