@@ -154,8 +154,7 @@ fn reads_stdin_and_failure_directories() {
         1
     );
 
-    let dir =
-        Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("dslogs-dir-{}", std::process::id()));
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("dslogs-dir");
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
     std::fs::write(dir.join("output.log"), "test x ... FAILED\n").unwrap();
@@ -167,8 +166,7 @@ fn reads_stdin_and_failure_directories() {
 /// Input that is not a debug log is a clear error (exit 2) naming file and line.
 #[test]
 fn bad_input_is_a_clear_error() {
-    let dir =
-        Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("dslogs-bad-{}", std::process::id()));
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("dslogs-bad");
     std::fs::create_dir_all(&dir).unwrap();
     let bad = dir.join("output.log");
     std::fs::write(&bad, "# fine\nrunning 1 test\n").unwrap();

@@ -13,15 +13,42 @@ fn fixture_manifest() -> &'static Path {
     static COPY: OnceLock<PathBuf> = OnceLock::new();
     COPY.get_or_init(|| {
         let source = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/tools_fixtures/flaky");
-        let root = Path::new(env!("CARGO_TARGET_TMPDIR"))
-            .join(format!("dstest-fixture-{}", std::process::id()));
+        let root = Path::new(env!("CARGO_TARGET_TMPDIR")).join("dstest-fixture");
         let copy = root.join("flaky");
         std::fs::create_dir_all(copy.join("src")).unwrap();
         for file in ["Cargo.toml", "src/lib.rs"] {
-            std::fs::copy(source.join(file), copy.join(file)).unwrap();
+            copy_if_changed(&source.join(file), &copy.join(file));
         }
         copy.join("Cargo.toml")
     })
+}
+
+/// Copies a file unless the copy is already the same (so cargo sees no change
+/// and does not rebuild the fixture).
+fn copy_if_changed(from: &Path, to: &Path) {
+    write_if_changed(to, &std::fs::read_to_string(from).unwrap());
+}
+
+fn write_if_changed(path: &Path, text: &str) {
+    if std::fs::read_to_string(path).ok().as_deref() != Some(text) {
+        std::fs::write(path, text).unwrap();
+    }
+}
+
+/// A second copy of the fixture with an integration test that does not compile.
+fn broken_fixture_manifest() -> PathBuf {
+    let good = fixture_manifest().parent().unwrap();
+    let copy = good.parent().unwrap().join("flaky-broken");
+    std::fs::create_dir_all(copy.join("src")).unwrap();
+    std::fs::create_dir_all(copy.join("tests")).unwrap();
+    for file in ["Cargo.toml", "src/lib.rs"] {
+        copy_if_changed(&good.join(file), &copy.join(file));
+    }
+    write_if_changed(
+        &copy.join("tests/broken.rs"),
+        "compile_error!(\"a test target that does not build\");\n",
+    );
+    copy.join("Cargo.toml")
 }
 
 /// A fresh output directory for one dstest invocation.
@@ -39,7 +66,11 @@ fn out_dir(name: &str) -> PathBuf {
 
 /// Runs dstest on the fixture with `-o out` and the given arguments.
 fn dstest(out: &Path, args: &[&str]) -> Output {
-    let manifest = fixture_manifest();
+    dstest_on(fixture_manifest(), out, args)
+}
+
+/// Runs dstest on the crate of `manifest` with `-o out` and the given arguments.
+fn dstest_on(manifest: &Path, out: &Path, args: &[&str]) -> Output {
     let target = manifest.parent().unwrap().parent().unwrap().join("target");
     Command::new(env!("CARGO_BIN_EXE_dstest"))
         .arg("--manifest-path")
@@ -330,4 +361,25 @@ fn list_prints_the_chosen_tests() {
         "flaky tests::aborts\nflaky tests::fails_on_odd_seed\nflaky tests::hangs\nflaky tests::runs_in_the_crate_directory\n"
     );
     assert!(!out.exists(), "--list writes no results");
+}
+
+/// A target that does not compile stops dstest (exit 2), unless --keep-going:
+/// then the tests that built run, and the exit status is 1.
+#[test]
+fn keep_going_runs_what_built() {
+    let manifest = broken_fixture_manifest();
+    let out = out_dir("broken");
+    let output = dstest_on(&manifest, &out, &["--seed", "8", "-n", "1"]);
+    assert_exit(&output, 2);
+    assert!(text(&output.stderr).contains("a test target that does not build"));
+
+    let output = dstest_on(&manifest, &out, &["--seed", "8", "-n", "1", "--keep-going"]);
+    assert_exit(&output, 1);
+    assert!(text(&output.stderr).contains("some test targets did not compile"));
+    let results = results(&out);
+    assert_eq!(results["build_complete"], false);
+    assert_eq!(
+        (results["runs"].as_u64(), results["failures"].as_u64()),
+        (Some(3), Some(0))
+    );
 }

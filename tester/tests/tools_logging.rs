@@ -10,8 +10,7 @@ use tester::logging::{self, LogLine};
 
 /// A fresh directory for one test's files.
 fn scratch(name: &str) -> PathBuf {
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
-        .join(format!("tools-logging-{}-{name}", std::process::id()));
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("tools-logging-{name}"));
     let _ = std::fs::remove_dir_all(&dir);
     dir
 }

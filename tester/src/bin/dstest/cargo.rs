@@ -154,13 +154,23 @@ pub fn selection_args(args: &Args, packages: &[String]) -> Vec<String> {
     out
 }
 
+/// The test executables cargo made, and whether every target built (only
+/// false with --keep-going; otherwise a failed build is an error).
+#[derive(Debug)]
+pub struct Built {
+    /// The executables.
+    pub binaries: Vec<TestBinary>,
+    /// Every target compiled.
+    pub complete: bool,
+}
+
 /// Builds the test binaries once (`cargo test --no-run`), showing cargo's
 /// progress and diagnostics, and returns the executables it made.
 pub fn build_tests(
     args: &Args,
     packages: &[String],
     workspace: &Workspace,
-) -> Result<Vec<TestBinary>, SetupError> {
+) -> Result<Built, SetupError> {
     let mut cmd = cargo();
     cmd.args([
         "test",
@@ -170,6 +180,10 @@ pub fn build_tests(
     cmd.args(selection_args(args, packages));
     if args.release {
         cmd.arg("--release");
+    }
+    if args.keep_going {
+        // For `cargo test`, --no-fail-fast is what keeps the build going.
+        cmd.arg("--no-fail-fast");
     }
     if let Some(path) = &args.manifest_path {
         cmd.arg("--manifest-path").arg(path);
@@ -204,7 +218,7 @@ pub fn build_tests(
         command: command.clone(),
         source,
     })?;
-    if !status.success() {
+    if !status.success() && !args.keep_going {
         return Err(SetupError::Failed {
             command,
             status,
@@ -214,7 +228,10 @@ pub fn build_tests(
     if let Some(detail) = bad_line {
         return Err(SetupError::BadOutput { command, detail });
     }
-    Ok(binaries)
+    Ok(Built {
+        binaries,
+        complete: status.success(),
+    })
 }
 
 #[derive(Debug, Deserialize)]

@@ -58,6 +58,11 @@ pub struct Args {
           value_parser = clap::value_parser!(u32).range(1..))]
     pub jobs: u32,
 
+    /// Run the tests that built even if other targets did not compile; the
+    /// missing ones make the exit status 1.
+    #[arg(long)]
+    pub keep_going: bool,
+
     /// Build the tests with --release.
     #[arg(long)]
     pub release: bool,

@@ -60,7 +60,13 @@ fn dstest(args: &Args) -> Result<bool, String> {
         Some(points) if args.packages.is_empty() && !args.workspace => points.packages(),
         _ => args.packages.clone(),
     };
-    let tests = find_tests(args, &packages, &workspace, points.as_ref())?;
+    let (tests, build_complete) = find_tests(args, &packages, &workspace, points.as_ref())?;
+    if !build_complete {
+        eprintln!(
+            "dstest: warning: some test targets did not compile (--keep-going); \
+             their tests are missing and the exit status will be 1"
+        );
+    }
     if args.list {
         for test in &tests {
             println!("{}", test.label());
@@ -130,6 +136,7 @@ fn dstest(args: &Args) -> Result<bool, String> {
         jobs: args.jobs,
         seed: args.seed,
         release: args.release,
+        build_complete,
         runs: results.len() as u32,
         failures: failures as u32,
         tests: results::test_reports(&stats, &results),
@@ -154,19 +161,22 @@ fn dstest(args: &Args) -> Result<bool, String> {
         json_path.display(),
         junit_path.display()
     );
-    Ok(failures == 0)
+    if !build_complete {
+        println!("some test targets did not compile: their tests are missing from these results");
+    }
+    Ok(failures == 0 && build_complete)
 }
 
-/// Builds, lists and chooses the tests.
+/// Builds, lists and chooses the tests; also says whether every target built.
 fn find_tests(
     args: &Args,
     packages: &[String],
     workspace: &Workspace,
     points: Option<&Points>,
-) -> Result<Vec<Test>, String> {
-    let binaries = cargo::build_tests(args, packages, workspace).map_err(|e| e.to_string())?;
+) -> Result<(Vec<Test>, bool), String> {
+    let built = cargo::build_tests(args, packages, workspace).map_err(|e| e.to_string())?;
     let mut listed = Vec::new();
-    for binary in binaries {
+    for binary in built.binaries {
         let binary = Arc::new(binary);
         for (name, ignored) in cargo::list_tests(&binary).map_err(|e| e.to_string())? {
             listed.push(Test {
@@ -188,7 +198,7 @@ fn find_tests(
     if tests.is_empty() {
         return Err("no tests match the crates and filters given (try --list)".to_string());
     }
-    Ok(tests)
+    Ok((tests, built.complete))
 }
 
 /// Every run, repetition-major so that stopping early still covers every test.

@@ -151,6 +151,8 @@ pub struct Report<'a> {
     pub seed: Option<u64>,
     /// Built with --release.
     pub release: bool,
+    /// Every test target compiled (false only with --keep-going).
+    pub build_complete: bool,
     /// Runs done, and how many did not pass.
     pub runs: u32,
     /// Runs that did not pass.
@@ -305,6 +307,7 @@ total (2 tests)                      4      1  3.50s  5.00s
             jobs: 1,
             seed: None,
             release: false,
+            build_complete: true,
             runs: 4,
             failures: 1,
             tests: test_reports(&s, &results),
