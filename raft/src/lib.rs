@@ -29,6 +29,12 @@ pub trait Command:
 }
 
 impl<T> Command for T where
-    T: Clone + std::fmt::Debug + serde::Serialize + serde::de::DeserializeOwned + Send + Sync + 'static
+    T: Clone
+        + std::fmt::Debug
+        + serde::Serialize
+        + serde::de::DeserializeOwned
+        + Send
+        + Sync
+        + 'static
 {
 }

@@ -15,8 +15,7 @@ use parking_lot::{Condvar, Mutex};
 
 use crate::Command;
 use crate::messages::{
-    AppendEntriesReply, InstallSnapshotReply, Outgoing, Request, RequestVoteReply, Response,
-    method,
+    AppendEntriesReply, InstallSnapshotReply, Outgoing, Request, RequestVoteReply, Response, method,
 };
 
 /// The most calls one link has out at once.

@@ -15,8 +15,7 @@ use parking_lot::Mutex;
 use crate::core::{Core, Output, Timing};
 use crate::link::Link;
 use crate::messages::{
-    AppendEntriesArgs, InstallSnapshotArgs, Outgoing,
-    RequestVoteArgs, Response, method,
+    AppendEntriesArgs, InstallSnapshotArgs, Outgoing, RequestVoteArgs, Response, method,
 };
 use crate::persist::{decode_state, encode_state};
 use crate::types::{LogIndex, PeerId};
@@ -111,11 +110,8 @@ impl<C: Command> Raft<C> {
             )));
         }
         let n = peers.len();
-        let restored = decode_state::<C>(
-            &persister.read_raft_state(),
-            persister.read_snapshot(),
-            n,
-        )?;
+        let restored =
+            decode_state::<C>(&persister.read_raft_state(), persister.read_snapshot(), n)?;
         let me = PeerId(me);
         let core = Core::new(
             me,
@@ -278,11 +274,14 @@ impl<C: Command> Raft<C> {
                     .step(|core, now, out| core.on_append_entries(&args, now, out))
                     .unwrap_or_default()
             })
-            .handler(method::INSTALL_SNAPSHOT, move |args: InstallSnapshotArgs| {
-                install
-                    .step(|core, now, out| core.on_install_snapshot(&args, now, out))
-                    .unwrap_or_default()
-            })
+            .handler(
+                method::INSTALL_SNAPSHOT,
+                move |args: InstallSnapshotArgs| {
+                    install
+                        .step(|core, now, out| core.on_install_snapshot(&args, now, out))
+                        .unwrap_or_default()
+                },
+            )
     }
 }
 

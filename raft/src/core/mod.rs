@@ -191,11 +191,6 @@ impl<C: Clone + std::fmt::Debug> Core<C> {
         matches!(self.role, Role::Leader { .. })
     }
 
-    /// This peer's id.
-    pub(crate) fn me(&self) -> PeerId {
-        self.me
-    }
-
     /// The vote cast in the current term.
     pub(crate) fn voted_for(&self) -> Option<PeerId> {
         self.voted_for

@@ -244,7 +244,9 @@ impl<C: Clone + std::fmt::Debug> Core<C> {
             pr.in_flight = None;
         }
         match reply {
-            None => {}
+            // Lost: the next heartbeat retries. Retrying at once would spin
+            // while the network fails calls instantly (e.g. after cleanup).
+            None => return,
             Some(reply) if reply.success => {
                 let matched = args.prev_log_index.plus(args.entries.len());
                 if matched > pr.matched {

@@ -85,13 +85,15 @@ impl<C: Clone + std::fmt::Debug> Core<C> {
         if pr.in_flight.is_some_and(|f| seq >= f.seq) {
             pr.in_flight = None;
         }
-        if reply.is_some() {
-            if args.last_included_index > pr.matched {
-                pr.matched = args.last_included_index;
-            }
-            if pr.next <= pr.matched {
-                pr.next = pr.matched.next();
-            }
+        if reply.is_none() {
+            // Lost: the next heartbeat retries.
+            return;
+        }
+        if args.last_included_index > pr.matched {
+            pr.matched = args.last_included_index;
+        }
+        if pr.next <= pr.matched {
+            pr.next = pr.matched.next();
         }
         self.advance_commit(out);
         self.replicate_to_idle(now, out);
