@@ -513,7 +513,7 @@ fn count_3b() {
 
     let rpcs = || (0..servers).map(|j| ts.group().rpc_count(j)).sum::<usize>();
 
-    let mut leader = ts.check_one_leader();
+    ts.check_one_leader();
 
     let mut total1 = rpcs();
 
@@ -531,7 +531,7 @@ fn count_3b() {
             sleep(ms(3000));
         }
 
-        leader = ts.check_one_leader();
+        let leader = ts.check_one_leader();
         total1 = rpcs();
 
         let iters = 10;

@@ -207,11 +207,13 @@ impl<C: Clone + std::fmt::Debug> Core<C> {
     }
 
     /// Highest index known to be committed.
+    #[cfg(test)]
     pub(crate) fn commit_index(&self) -> LogIndex {
         self.commit_index
     }
 
-    /// The current role (for inspection and tests).
+    /// The current role.
+    #[cfg(test)]
     pub(crate) fn role(&self) -> &Role {
         &self.role
     }
