@@ -55,9 +55,11 @@ pub fn run(args: &RunArgs, interrupts: &Receiver<()>) -> u8 {
     println!("kvsim: {parameters}");
     println!("output: {}", folder.display());
 
-    annotate::test("kvsim", servers);
-    annotate::info("kvsim", &parameters);
     let cluster = Cluster::start(servers, args.maxraftstate.0);
+    // The timeline starts once every server is up and connected, so start-up
+    // does not show as a string of faults.
+    annotate::test("kvsim", servers);
+    annotate::info("parameters", &parameters);
     let schedule = FaultSchedule::start(
         cluster.group().clone(),
         cluster.net().clone(),
