@@ -17,27 +17,25 @@
 mod cargo;
 mod cli;
 mod junit;
+mod output_dir;
 mod points;
 mod progress;
 mod results;
 mod run;
+mod schedule;
 mod select;
 
-use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use clap::Parser;
-use rand::Rng;
 
 use crate::cargo::Workspace;
 use crate::cli::Args;
 use crate::points::Points;
-use crate::progress::Progress;
 use crate::results::{Report, Score};
-use crate::run::{Event, RunResult, RunSettings, RunSpec};
+use crate::run::RunSettings;
 use crate::select::{NameFilter, Test};
 
 fn main() -> ExitCode {
@@ -76,7 +74,7 @@ fn dstest(args: &Args) -> Result<bool, String> {
 
     let output = match &args.output {
         Some(dir) => dir.clone(),
-        None => fresh_dir(&workspace.workspace_root.join("out").join("dstest"))?,
+        None => output_dir::fresh_dir(&workspace.workspace_root.join("out").join("dstest"))?,
     };
     let settings = RunSettings {
         scratch: args
@@ -91,7 +89,7 @@ fn dstest(args: &Args) -> Result<bool, String> {
     std::fs::create_dir_all(&output)
         .map_err(|e| format!("cannot create {}: {e}", output.display()))?;
 
-    let plan = plan(tests.len(), args.iterations, args.seed);
+    let plan = schedule::plan(tests.len(), args.iterations, args.seed);
     let planned = plan.len();
     eprintln!(
         "dstest: {} test{} x {} run{}, {} at once; output in {}",
@@ -106,7 +104,7 @@ fn dstest(args: &Args) -> Result<bool, String> {
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_secs());
     let start = Instant::now();
-    let results = execute(args, &tests, plan, &settings);
+    let results = schedule::execute(args, &tests, plan, &settings);
     let elapsed_secs = start.elapsed().as_secs_f64();
     // Only succeeds if nothing was left in it (it is ours when defaulted).
     let _ = std::fs::remove_dir(&settings.scratch);
@@ -201,169 +199,6 @@ fn find_tests(
     Ok((tests, built.complete))
 }
 
-/// Every run, repetition-major so that stopping early still covers every test.
-fn plan(tests: usize, iterations: u32, fixed_seed: Option<u64>) -> Vec<RunSpec> {
-    let mut rng = rand::rng();
-    let mut plan = Vec::new();
-    for iteration in 0..iterations {
-        for test in 0..tests {
-            // Below 2^62, like the Go tester's seeds.
-            let seed = fixed_seed.unwrap_or_else(|| rng.random_range(0..1u64 << 62));
-            plan.push(RunSpec {
-                test,
-                iteration,
-                seed,
-                id: plan.len(),
-            });
-        }
-    }
-    plan
-}
-
-/// Runs the plan with a progress bar; returns the results in finishing order.
-fn execute(
-    args: &Args,
-    tests: &[Test],
-    plan: Vec<RunSpec>,
-    settings: &RunSettings,
-) -> Vec<RunResult> {
-    let mut progress = Progress::new(plan.len() as u64);
-    let stop = AtomicBool::new(false);
-    let (events_tx, events_rx) = crossbeam::channel::unbounded();
-    let mut results = Vec::new();
-    std::thread::scope(|scope| {
-        let stop = &stop;
-        scope.spawn(move || {
-            run::run_all(tests, plan, args.jobs as usize, settings, events_tx, stop)
-        });
-        for event in events_rx.iter() {
-            match event {
-                Event::Started(spec) => progress.started(spec.id, tests[spec.test].label()),
-                Event::Finished(result) => {
-                    let failure = result.outcome.is_failure().then(|| {
-                        format!(
-                            "FAIL {} (seed {}): {}{}",
-                            tests[result.test].label(),
-                            result.seed,
-                            result.reason.as_deref().unwrap_or("failed"),
-                            result
-                                .kept
-                                .as_ref()
-                                .map(|k| format!("; logs in {}", k.display()))
-                                .unwrap_or_default()
-                        )
-                    });
-                    if failure.is_some() && args.fail_fast {
-                        stop.store(true, Ordering::Release);
-                    }
-                    progress.finished(run_id(&result, tests.len()), failure);
-                    results.push(result);
-                }
-            }
-        }
-    });
-    progress.finish();
-    results
-}
-
-/// The id `plan` gave this run.
-fn run_id(result: &RunResult, tests: usize) -> usize {
-    result.iteration as usize * tests + result.test
-}
-
-/// A new directory under `parent` named after the current UTC time.
-fn fresh_dir(parent: &Path) -> Result<PathBuf, String> {
-    std::fs::create_dir_all(parent)
-        .map_err(|e| format!("cannot create {}: {e}", parent.display()))?;
-    let secs = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs());
-    let stamp = utc_stamp(secs);
-    for attempt in 1.. {
-        let name = if attempt == 1 {
-            stamp.clone()
-        } else {
-            format!("{stamp}-{attempt}")
-        };
-        let dir = parent.join(name);
-        match std::fs::create_dir(&dir) {
-            Ok(()) => return Ok(dir),
-            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
-            Err(e) => return Err(format!("cannot create {}: {e}", dir.display())),
-        }
-    }
-    unreachable!("the loop returns")
-}
-
-/// `YYYYMMDD-HHMMSS` (UTC) for seconds since the Unix epoch.
-fn utc_stamp(secs: u64) -> String {
-    let days = (secs / 86_400) as i64;
-    let rest = secs % 86_400;
-    // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    format!(
-        "{year:04}{month:02}{day:02}-{:02}{:02}{:02}",
-        rest / 3_600,
-        rest % 3_600 / 60,
-        rest % 60
-    )
-}
-
 fn plural(n: usize) -> &'static str {
     if n == 1 { "" } else { "s" }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn utc_stamps_match_known_dates() {
-        assert_eq!(utc_stamp(0), "19700101-000000");
-        assert_eq!(utc_stamp(951_782_400), "20000229-000000");
-        assert_eq!(utc_stamp(1_767_225_599), "20251231-235959");
-        assert_eq!(utc_stamp(1_709_210_096), "20240229-123456");
-    }
-
-    #[test]
-    fn plan_is_repetition_major_with_ids_in_order() {
-        let plan = plan(2, 3, Some(9));
-        let order: Vec<(u32, usize, usize)> =
-            plan.iter().map(|s| (s.iteration, s.test, s.id)).collect();
-        assert_eq!(
-            order,
-            [
-                (0, 0, 0),
-                (0, 1, 1),
-                (1, 0, 2),
-                (1, 1, 3),
-                (2, 0, 4),
-                (2, 1, 5)
-            ]
-        );
-        assert!(plan.iter().all(|s| s.seed == 9));
-        let results: Vec<RunResult> = plan
-            .iter()
-            .map(|s| crate::results::tests::result(s.test, s.iteration, run::Outcome::Passed, 1.0))
-            .collect();
-        for (spec, result) in plan.iter().zip(&results) {
-            assert_eq!(run_id(result, 2), spec.id);
-        }
-    }
-
-    #[test]
-    fn random_seeds_are_below_two_to_the_62() {
-        let plan = plan(5, 20, None);
-        assert!(plan.iter().all(|s| s.seed < 1 << 62));
-        let distinct: std::collections::HashSet<u64> = plan.iter().map(|s| s.seed).collect();
-        assert!(distinct.len() > 90, "seeds repeat: {}", distinct.len());
-    }
 }

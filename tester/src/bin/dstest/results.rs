@@ -230,6 +230,7 @@ pub mod tests {
 
     pub fn result(test: usize, iteration: u32, outcome: Outcome, secs: f64) -> RunResult {
         RunResult {
+            id: 0,
             test,
             iteration,
             seed: 100 + iteration as u64,

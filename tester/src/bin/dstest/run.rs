@@ -73,6 +73,9 @@ impl Outcome {
 /// What one run did.
 #[derive(Debug, Clone, Serialize)]
 pub struct RunResult {
+    /// The run's id (from its spec).
+    #[serde(skip)]
+    pub id: usize,
     /// Index into the chosen tests.
     #[serde(skip)]
     pub test: usize,
@@ -175,6 +178,7 @@ pub fn run_one(test: &Test, spec: &RunSpec, settings: &RunSettings) -> RunResult
         None
     };
     RunResult {
+        id: spec.id,
         test: spec.test,
         iteration: spec.iteration,
         seed: spec.seed,
