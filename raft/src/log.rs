@@ -4,6 +4,41 @@ use serde::{Deserialize, Serialize};
 
 use crate::types::{LogIndex, Term};
 
+/// The kept entries' encodings, back to back, so a persist copies bytes
+/// instead of re-encoding the whole log (each entry is encoded once, when it
+/// is appended).
+#[derive(Clone, Debug, Default)]
+struct EncodedEntries {
+    bytes: Vec<u8>,
+    /// `ends[i]` is where entry `i`'s bytes end.
+    ends: Vec<usize>,
+}
+
+impl EncodedEntries {
+    fn push<C: Serialize>(&mut self, entry: &Entry<C>) {
+        self.bytes.extend_from_slice(&labgob::encode(entry));
+        self.ends.push(self.bytes.len());
+    }
+
+    fn truncate(&mut self, keep: usize) {
+        let cut = if keep == 0 { 0 } else { self.ends[keep - 1] };
+        self.bytes.truncate(cut);
+        self.ends.truncate(keep);
+    }
+
+    fn drop_front(&mut self, count: usize) {
+        if count == 0 {
+            return;
+        }
+        let cut = self.ends[count - 1];
+        self.bytes.drain(..cut);
+        self.ends.drain(..count);
+        for end in &mut self.ends {
+            *end -= cut;
+        }
+    }
+}
+
 /// One log entry: a command and the term in which a leader received it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub(crate) struct Entry<C> {
@@ -19,15 +54,17 @@ pub(crate) struct Log<C> {
     snapshot_index: LogIndex,
     snapshot_term: Term,
     entries: Vec<Entry<C>>,
+    encoded: EncodedEntries,
 }
 
-impl<C: Clone> Log<C> {
+impl<C: Clone + Serialize> Log<C> {
     /// An empty log with no snapshot.
     pub(crate) fn new() -> Self {
         Log {
             snapshot_index: LogIndex(0),
             snapshot_term: Term(0),
             entries: Vec::new(),
+            encoded: EncodedEntries::default(),
         }
     }
 
@@ -37,11 +74,22 @@ impl<C: Clone> Log<C> {
         snapshot_term: Term,
         entries: Vec<Entry<C>>,
     ) -> Self {
+        let mut encoded = EncodedEntries::default();
+        for entry in &entries {
+            encoded.push(entry);
+        }
         Log {
             snapshot_index,
             snapshot_term,
             entries,
+            encoded,
         }
+    }
+
+    /// The kept entries' encodings, back to back: with a length prefix in front
+    /// they are the encoding of [`Self::entries`] as a sequence.
+    pub(crate) fn encoded_entries(&self) -> &[u8] {
+        &self.encoded.bytes
     }
 
     /// Last index covered by the snapshot (0 if none).
@@ -104,6 +152,7 @@ impl<C: Clone> Log<C> {
 
     /// Appends one entry and returns its index.
     pub(crate) fn append(&mut self, entry: Entry<C>) -> LogIndex {
+        self.encoded.push(&entry);
         self.entries.push(entry);
         self.last_index()
     }
@@ -112,6 +161,7 @@ impl<C: Clone> Log<C> {
     pub(crate) fn truncate_from(&mut self, index: LogIndex) {
         if let Some(i) = self.offset(index) {
             self.entries.truncate(i);
+            self.encoded.truncate(i);
         }
     }
 
@@ -154,9 +204,11 @@ impl<C: Clone> Log<C> {
         }
         if index >= self.last_index() {
             self.entries.clear();
+            self.encoded = EncodedEntries::default();
         } else {
             let keep_from = (index.0 - self.snapshot_index.0) as usize;
             self.entries.drain(..keep_from);
+            self.encoded.drop_front(keep_from);
         }
         self.snapshot_index = index;
         self.snapshot_term = term;

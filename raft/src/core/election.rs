@@ -6,7 +6,7 @@ use super::{Core, Output, Progress, Role};
 use crate::messages::{Outgoing, Request, RequestVoteArgs, RequestVoteReply};
 use crate::types::{LogIndex, PeerId, Term};
 
-impl<C: Clone + std::fmt::Debug> Core<C> {
+impl<C: Clone + std::fmt::Debug + serde::Serialize> Core<C> {
     /// The election timeout passed without word from a leader: become a
     /// candidate of a new term, vote for itself and ask everyone else.
     pub(crate) fn start_election(&mut self, now: Instant, out: &mut Output<C>) {

@@ -56,7 +56,7 @@ pub(crate) struct Restored<C> {
     pub(crate) snapshot: Option<Arc<[u8]>>,
 }
 
-impl<C: Clone> Restored<C> {
+impl<C: Clone + serde::Serialize> Restored<C> {
     /// The state of a peer that never ran.
     pub(crate) fn fresh() -> Self {
         Restored {
@@ -148,7 +148,7 @@ pub(crate) struct Core<C> {
     next_seq: u64,
 }
 
-impl<C: Clone + std::fmt::Debug> Core<C> {
+impl<C: Clone + std::fmt::Debug + serde::Serialize> Core<C> {
     /// Peer `me` of `peers`, resuming from `restored`, as a follower at `now`.
     pub(crate) fn new(
         me: PeerId,
@@ -315,7 +315,7 @@ impl<C: Clone + std::fmt::Debug> Core<C> {
     }
 }
 
-impl<C: Clone + std::fmt::Debug> Core<C> {
+impl<C: Clone + std::fmt::Debug + serde::Serialize> Core<C> {
     /// The outcome of a request this core asked to send: the reply, or `None`
     /// if the network lost the request or the reply.
     pub(crate) fn on_outcome(

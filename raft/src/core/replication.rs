@@ -9,7 +9,7 @@ use crate::messages::{
 };
 use crate::types::{LogIndex, PeerId, Term};
 
-impl<C: Clone + std::fmt::Debug> Core<C> {
+impl<C: Clone + std::fmt::Debug + serde::Serialize> Core<C> {
     /// A client command: a leader appends it and starts replicating at once.
     /// Returns its index and the term, or `None` if this peer is not the leader.
     pub(crate) fn propose(

@@ -6,7 +6,7 @@ use super::{Core, Output, Role};
 use crate::messages::{InstallSnapshotArgs, InstallSnapshotReply};
 use crate::types::{LogIndex, PeerId};
 
-impl<C: Clone + std::fmt::Debug> Core<C> {
+impl<C: Clone + std::fmt::Debug + serde::Serialize> Core<C> {
     /// The service has a snapshot of everything through `index`: drop those
     /// entries and keep the snapshot. Ignored unless `index` is newer than the
     /// current snapshot and has been handed to the service.
