@@ -28,6 +28,7 @@ pub(crate) struct Driver<S: StateMachine> {
 enum Applied<O> {
     Command {
         index: u64,
+        term: u64,
         id: crate::OpId,
         output: O,
     },
@@ -88,6 +89,7 @@ impl<S: StateMachine> Driver<S> {
                             last_applied = index;
                             done.push(Applied::Command {
                                 index,
+                                term,
                                 id: command.id,
                                 output,
                             });
@@ -119,7 +121,12 @@ impl<S: StateMachine> Driver<S> {
             let mut pending = self.shared.pending.lock();
             for applied in done {
                 match applied {
-                    Applied::Command { index, id, output } => pending.applied(index, id, output),
+                    Applied::Command {
+                        index,
+                        term,
+                        id,
+                        output,
+                    } => pending.applied(index, term, id, output),
                     Applied::Snapshot { index } => pending.snapshot_installed(index),
                 }
             }

@@ -9,7 +9,7 @@ pub struct OpId {
     pub me: u32,
     /// Random per replica incarnation, so a restarted replica's counter that
     /// starts again at 0 cannot match an entry of an earlier incarnation.
-    pub incarnation: u64,
+    pub incarnation: u32,
     /// Counts this incarnation's submits.
     pub seq: u64,
 }

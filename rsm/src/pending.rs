@@ -101,11 +101,15 @@ impl<O> Pending<O> {
         }
     }
 
-    /// The entry `id` was applied at `index` with result `output`.
-    pub(crate) fn applied(&mut self, index: u64, id: OpId, output: O) {
+    /// The entry `id` of `term` was applied at `index` with result `output`.
+    /// It completes the submit waiting at `index` only if it is that submit's
+    /// entry: the same id and the term Raft accepted it in (Raft never puts two
+    /// entries at one index in one term, so the pair cannot be mistaken even if
+    /// ids were to repeat).
+    pub(crate) fn applied(&mut self, index: u64, term: u64, id: OpId, output: O) {
         self.applied = self.applied.max(index);
         if let Some(w) = self.waiters.remove(&index) {
-            if w.id == id {
+            if w.id == id && w.term == term {
                 w.complete(Ok(output));
             } else {
                 w.complete(Err(SubmitError::WrongLeader));
@@ -162,8 +166,18 @@ mod tests {
         let mut p = Pending::new();
         p.leadership(1, true);
         let rx = waiter(&mut p, 1, 1, 1);
-        p.applied(1, id(1), 42);
+        p.applied(1, 1, id(1), 42);
         assert_eq!(rx.try_recv().unwrap(), Ok(42));
+    }
+
+    /// The submit's own id applied in another term is not its entry.
+    #[test]
+    fn same_id_other_term_fails_submit() {
+        let mut p = Pending::new();
+        p.leadership(2, true);
+        let rx = waiter(&mut p, 1, 2, 1);
+        p.applied(1, 1, id(1), 42);
+        assert_eq!(rx.try_recv().unwrap(), Err(SubmitError::WrongLeader));
     }
 
     /// Another entry at the submit's index means the submit's entry was lost.
@@ -172,7 +186,7 @@ mod tests {
         let mut p = Pending::new();
         p.leadership(1, true);
         let rx = waiter(&mut p, 1, 1, 1);
-        p.applied(1, id(2), 42);
+        p.applied(1, 1, id(2), 42);
         assert_eq!(rx.try_recv().unwrap(), Err(SubmitError::WrongLeader));
     }
 
@@ -206,7 +220,7 @@ mod tests {
             p.register(1, 4, id(1), tx.clone()),
             Err(SubmitError::WrongLeader)
         );
-        p.applied(3, id(9), 0);
+        p.applied(3, 1, id(9), 0);
         assert_eq!(p.register(3, 5, id(2), tx), Err(SubmitError::WrongLeader));
     }
 

@@ -27,7 +27,7 @@ pub(crate) struct Shared<S: StateMachine> {
 /// Dropping the last handle kills the replica.
 pub struct Rsm<S: StateMachine> {
     me: usize,
-    incarnation: u64,
+    incarnation: u32,
     next_seq: AtomicU64,
     raft: Raft<Op<S::Op>>,
     shared: Arc<Shared<S>>,

@@ -26,7 +26,9 @@ use crate::rpc::{KvError, Version};
 
 pub use checks::{ClntRes, EntryV};
 pub use done::Done;
-pub use linearizability::LINEARIZABILITY_CHECK_TIMEOUT;
+pub use linearizability::{
+    HISTORY_DIR_VAR, LINEARIZABILITY_CHECK_TIMEOUT, check_history, visualize_history,
+};
 pub use oplog::{KvOperation, OpLog, get_output, model_err, put_output};
 
 /// How long the tests allow for electing a leader.
