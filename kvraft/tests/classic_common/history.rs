@@ -49,6 +49,13 @@ impl OpLog {
         self.operations.lock().clone()
     }
 
+    /// Everything recorded so far, leaving the log empty. The final check
+    /// takes the history rather than copying it: Go's copy shares the strings,
+    /// a Rust copy would duplicate every value read (hundreds of MB here).
+    pub fn take(&self) -> Vec<KvOperation> {
+        std::mem::take(&mut *self.operations.lock())
+    }
+
     /// Number of operations recorded.
     pub fn len(&self) -> usize {
         self.operations.lock().len()
@@ -215,7 +222,7 @@ pub fn check(cfg: &ClassicConfig, ck: &TestClerk, key: &str, value: &str) {
 /// the search.
 #[track_caller]
 pub fn check_linearizable(cfg: &ClassicConfig, log: &OpLog) {
-    let operations = log.read();
+    let operations = log.take();
     if let Some(dir) = std::env::var_os(kvraft::kvtest::HISTORY_DIR_VAR) {
         export_history(std::path::Path::new(&dir), &operations);
     }
