@@ -63,6 +63,8 @@ struct Report {
 pub fn bench(args: &BenchArgs, interrupts: &Receiver<()>) -> u8 {
     let seed = args.seed.unwrap_or_else(rand::random);
     labrpc::rng::reseed(seed);
+    // RUST_LOG selects log lines on stderr; LAB_LOG_DIR writes a debug log file.
+    tester::logging::start_test("kvsim-bench", seed);
     let folder = match output::create_folder(args.out.as_deref(), "bench") {
         Ok(folder) => folder,
         Err(error) => {
@@ -111,6 +113,7 @@ pub fn bench(args: &BenchArgs, interrupts: &Receiver<()>) -> u8 {
             cases.push(case);
         }
     }
+    tester::logging::finish_test(false);
     let targets = targets(&cases, &round_trip);
     println!();
     for target in &targets {

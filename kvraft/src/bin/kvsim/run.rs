@@ -34,6 +34,8 @@ const SUMMARY_FILE: &str = "summary.json";
 pub fn run(args: &RunArgs, interrupts: &Receiver<()>) -> u8 {
     let seed = args.seed.unwrap_or_else(rand::random);
     labrpc::rng::reseed(seed);
+    // RUST_LOG selects log lines on stderr; LAB_LOG_DIR writes a debug log file.
+    tester::logging::start_test("kvsim", seed);
     let folder = match output::create_folder(args.out.as_deref(), &format!("seed{seed}")) {
         Ok(folder) => folder,
         Err(error) => {
@@ -128,6 +130,10 @@ pub fn run(args: &RunArgs, interrupts: &Receiver<()>) -> u8 {
         history_path.display(),
         history_path.display()
     );
+    tester::logging::finish_test(checked.result != CheckResult::Ok);
+    if let Some(log) = tester::logging::log_path() {
+        println!("  {}  (the debug log)", log.display());
+    }
     let all_written = report_file(
         &html_path,
         html_written,
