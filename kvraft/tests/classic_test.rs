@@ -135,7 +135,7 @@ fn one_partition_3a() {
     {
         let (cfg, ckp2b) = (cfg.clone(), ckp2b.clone());
         thread::spawn(move || {
-            // Different clerk in p2.
+            // A second Clerk confined to the minority.
             if try_get(&cfg, &ckp2b, "1", None, -1).is_ok() {
                 let _ = done1_tx.send(());
             }
@@ -240,7 +240,7 @@ fn snapshot_rpc_3b() {
     put(&cfg, &ck, "a", "A", None, -1);
     check(&cfg, &ck, "a", "A");
 
-    // A bunch of puts into the majority partition.
+    // Server 2 is cut off while the other two commit (and snapshot) 51 writes.
     cfg.partition(&[0, 1], &[2]);
     {
         let ck1 = cfg.make_client(&[0, 1]);
@@ -251,14 +251,14 @@ fn snapshot_rpc_3b() {
         put(&cfg, &ck1, "b", "B", None, -1);
     }
 
-    // Check that the majority partition has thrown away most of its log entries.
+    // The two that kept working must have snapshotted and trimmed their logs.
     let size = cfg.log_size();
     if size > 8 * MAXRAFTSTATE {
         panic!("logs were not trimmed ({size} > 8*{MAXRAFTSTATE})");
     }
 
-    // Now make a group that requires participation of the lagging server, so
-    // that it has to catch up.
+    // Only a majority that includes server 2 can commit now, so server 2 must be
+    // brought up to date, which its leader can only do with InstallSnapshot.
     cfg.partition(&[0, 2], &[1]);
     {
         let ck1 = cfg.make_client(&[0, 2]);
@@ -270,7 +270,7 @@ fn snapshot_rpc_3b() {
         check(&cfg, &ck1, "49", "49");
     }
 
-    // Now everybody.
+    // Heal: all three together.
     cfg.partition(&[0, 1, 2], &[]);
 
     put(&cfg, &ck, "e", "E", None, -1);
@@ -301,13 +301,13 @@ fn snapshot_size_3b() {
         check(&cfg, &ck, "x", "1");
     }
 
-    // Check that the servers have thrown away most of their log entries.
+    // Snapshots must have kept the Raft state near maxraftstate...
     let log_size = cfg.log_size();
     if log_size > 8 * MAXRAFTSTATE {
         panic!("logs were not trimmed ({log_size} > 8*{MAXRAFTSTATE})");
     }
 
-    // Check that the snapshots are not unreasonably large.
+    // ...and the snapshot itself (one key, one client's dedup entry) small.
     let snapshot_size = cfg.snapshot_size();
     if snapshot_size > MAXSNAPSHOTSTATE {
         panic!("snapshot too large ({snapshot_size} > {MAXSNAPSHOTSTATE})");

@@ -199,7 +199,7 @@ pub fn generic_test(part: &str, params: Generic) {
         };
 
         let partitioner_thread = params.partitions.then(|| {
-            // Let the clients perform some operations without interruption.
+            // The first second of each iteration runs without faults.
             thread::sleep(Duration::from_secs(1));
             let cfg = Arc::clone(&cfg);
             let done = Arc::clone(&done_partitioner);
@@ -215,7 +215,7 @@ pub fn generic_test(part: &str, params: Generic) {
                 .join()
                 .expect("the partitioner does not fail");
             cfg.connect_all();
-            // Wait for a while so a leader is elected.
+            // Give the healed cluster an election timeout to settle on a leader.
             thread::sleep(ELECTION_TIMEOUT);
         }
 
@@ -223,7 +223,7 @@ pub fn generic_test(part: &str, params: Generic) {
             for i in 0..params.nservers {
                 cfg.shutdown_server(i);
             }
-            // Wait for a while so servers are really down.
+            // Killing is not instantaneous: let the old instances fall silent.
             thread::sleep(ELECTION_TIMEOUT);
             for i in 0..params.nservers {
                 cfg.start_server(i);
@@ -248,14 +248,14 @@ pub fn generic_test(part: &str, params: Generic) {
         }
 
         if let Some(maxraftstate) = params.maxraftstate {
-            // Check the maximum on any server; we are OK if one server is
-            // behind, since its log may still be long.
+            // The largest Raft state of any server counts; 8x leaves room for a
+            // server that has not snapshotted yet.
             let size = cfg.log_size();
             if size > 8 * maxraftstate {
                 panic!("logs were not trimmed ({size} > 8*{maxraftstate})");
             }
         } else {
-            // Check that the servers do not use snapshots at all.
+            // Without maxraftstate nothing may be snapshotted.
             let size = cfg.snapshot_size();
             if size > 0 {
                 panic!(
@@ -279,7 +279,7 @@ pub fn generic_test_speed(part: &str, maxraftstate: Option<usize>) {
     let title = format!("Test: ops complete fast enough ({part})");
     cfg.begin(&title);
 
-    // Wait until we have a leader.
+    // The first Get returns only once a leader serves it.
     history::unwrap_clerk(ck.get("x"));
     let start = Instant::now();
     for i in 0..NUM_OPS {
@@ -289,7 +289,7 @@ pub fn generic_test_speed(part: &str, maxraftstate: Option<usize>) {
     let v = history::unwrap_clerk(ck.get("x"));
     check_clnt_appends(0, &v, NUM_OPS as usize);
 
-    // Heartbeat interval should be ~100 ms; require at least 3 ops per.
+    // The bar: three operations per 100 ms (a typical heartbeat interval).
     let time_per_op = Duration::from_millis(100) / 3;
     let per_op = elapsed / NUM_OPS;
     println!(
