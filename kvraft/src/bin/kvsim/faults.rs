@@ -151,7 +151,9 @@ impl Schedule {
             let _ = stopped.recv();
         } else {
             loop {
-                if wait(stopped, self.draw(CALM_MS)) {
+                // A stop that arrived while the calm spell ended wins over
+                // the next fault.
+                if wait(stopped, self.draw(CALM_MS)) || !stopped.is_empty() {
                     break;
                 }
                 let fault = choices[self.rng.random_range(0..choices.len())];

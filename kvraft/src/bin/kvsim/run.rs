@@ -60,8 +60,7 @@ pub fn run(args: &RunArgs, interrupts: &Receiver<()>) -> u8 {
     let cluster = Cluster::start(servers, args.maxraftstate.0);
     // The timeline starts once every server is up and connected, so start-up
     // does not show as a string of faults.
-    annotate::test("kvsim", servers);
-    annotate::info("parameters", &parameters);
+    annotate::test(&format!("kvsim: {parameters};"), servers);
     let schedule = FaultSchedule::start(
         cluster.group().clone(),
         cluster.net().clone(),
