@@ -198,7 +198,7 @@ fn check_file(
             match model.unwrap_or(ModelName::Kv) {
                 ModelName::Kv => from_events(&KvModel, events, settings, html),
                 ModelName::KvUnpartitioned => {
-                    from_events(&KvNoPartitionModel, events, settings, html)
+                    from_events(&KvNoPartitionModel::new(), events, settings, html)
                 }
                 other => wrong(other, "a Jepsen KV log"),
             }
@@ -228,7 +228,9 @@ fn check_file(
             match model {
                 ModelName::Etcd => from_json(&EtcdModel, &text, settings, html),
                 ModelName::Kv => from_json(&KvModel, &text, settings, html),
-                ModelName::KvUnpartitioned => from_json(&KvNoPartitionModel, &text, settings, html),
+                ModelName::KvUnpartitioned => {
+                    from_json(&KvNoPartitionModel::new(), &text, settings, html)
+                }
                 ModelName::KvVersioned => from_json(&KvVersionedModel, &text, settings, html),
             }
         }
@@ -244,9 +246,13 @@ fn run_named(
     match model {
         ModelName::Etcd => run(&EtcdModel, Vec::new(), annotations, settings, html),
         ModelName::Kv => run(&KvModel, Vec::new(), annotations, settings, html),
-        ModelName::KvUnpartitioned => {
-            run(&KvNoPartitionModel, Vec::new(), annotations, settings, html)
-        }
+        ModelName::KvUnpartitioned => run(
+            &KvNoPartitionModel::new(),
+            Vec::new(),
+            annotations,
+            settings,
+            html,
+        ),
         ModelName::KvVersioned => run(&KvVersionedModel, Vec::new(), annotations, settings, html),
     }
 }

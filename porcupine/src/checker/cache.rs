@@ -1,19 +1,26 @@
-//! The memo cache of (set of linearized operations, model state) pairs already explored
-//! (Lowe's memoisation), as a compact open-addressing table.
+//! The search's memory: every distinct model state once (numbered), and the memo cache of
+//! (set of linearized operations, state number) pairs already explored (Lowe's
+//! memoisation), both as compact open-addressing tables.
 //!
-//! Entries live in flat arenas (bitset words, states, hashes) and the table holds entry
-//! numbers, so an entry costs a few words plus its state. Memory is charged against a
-//! budget shared by every partition of a check; once it is spent the cache stops
-//! growing, which keeps the search correct (the cache only prunes) but unbounded in time
-//! — the timeout then ends the check.
+//! Numbering states means the cache compares and stores integers instead of states, a
+//! state owned by millions of cache entries is stored (and freed) once, and "same state"
+//! is an integer comparison. Memory is charged against a budget shared by every
+//! partition of a check; once it is spent the cache stops growing, which keeps the search
+//! correct (the cache only prunes) but unbounded in time — the timeout then ends it.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use crate::model::Model;
+use crate::model::{CancelToken, Model};
 
 /// Bytes reserved from the shared budget at a time, so partitions rarely touch the atomic.
 const BUDGET_CHUNK: usize = 1 << 20;
-const EMPTY: u32 = u32::MAX;
+
+/// A slot holds `(upper 32 bits of the hash) << 32 | (entry + 1)`; 0 is empty. The
+/// fingerprint lets a probe reject most entries without touching the arenas (the probe is
+/// the search's main cache miss).
+const EMPTY: u64 = 0;
+const FINGERPRINT: u64 = 0xffff_ffff_0000_0000;
+const MAX_ENTRIES: usize = u32::MAX as usize - 1;
 
 /// A memory budget shared by all partitions of one check.
 #[derive(Debug)]
@@ -49,29 +56,187 @@ impl Budget {
     }
 }
 
-pub(crate) struct Cache<S> {
-    words: usize,
-    bits: Vec<u64>,
+/// The budgets of one check: the state table and cache share most of the limit; the
+/// step memo gets an eighth of it so it can never starve the cache (the cache is what
+/// keeps the search polynomial; the memo only saves step calls).
+#[derive(Debug)]
+pub(crate) struct Memory {
+    pub(crate) search: Budget,
+    pub(crate) memo: Budget,
+}
+
+impl Memory {
+    pub(crate) fn new(limit: usize) -> Memory {
+        Memory {
+            search: Budget::new(limit - limit / 8),
+            memo: Budget::new(limit / 8),
+        }
+    }
+}
+
+/// Bytes granted by the [`Budget`] to one partition and not yet used.
+#[derive(Debug, Default)]
+pub(crate) struct Allowance {
+    bytes: usize,
+}
+
+impl Allowance {
+    /// Spends `cost` bytes, drawing from the budget if needed; false if it is exhausted.
+    pub(crate) fn spend(&mut self, cost: usize, budget: &Budget) -> bool {
+        if self.bytes < cost {
+            self.bytes += budget.take(BUDGET_CHUNK.max(cost));
+            if self.bytes < cost {
+                return false;
+            }
+        }
+        self.bytes -= cost;
+        true
+    }
+}
+
+/// Open-addressing index of entry numbers with hash fingerprints.
+struct Slots {
+    slots: Vec<u64>,
+    mask: usize,
+}
+
+impl Slots {
+    fn new() -> Slots {
+        let capacity = 1024;
+        Slots {
+            slots: vec![EMPTY; capacity],
+            mask: capacity - 1,
+        }
+    }
+
+    /// The entry numbers whose fingerprint matches `hash`, then the free slot found.
+    #[inline]
+    fn probe(&self, hash: u64, mut matches: impl FnMut(usize) -> bool) -> Result<usize, usize> {
+        let fingerprint = hash & FINGERPRINT;
+        let mut slot = (hash as usize) & self.mask;
+        loop {
+            let entry = self.slots[slot];
+            if entry == EMPTY {
+                return Err(slot);
+            }
+            if entry & FINGERPRINT == fingerprint {
+                let index = (entry as u32 as usize) - 1;
+                if matches(index) {
+                    return Ok(index);
+                }
+            }
+            slot = (slot + 1) & self.mask;
+        }
+    }
+
+    fn fill(&mut self, slot: usize, hash: u64, index: usize) {
+        self.slots[slot] = (hash & FINGERPRINT) | (index as u64 + 1);
+    }
+
+    /// Doubles the table if `entries` passed half its size. Gives up (returns false) if the
+    /// check is cancelled meanwhile: the owner then stops using the table.
+    fn grow_if_needed(&mut self, entries: usize, hashes: &[u64], cancel: &CancelToken) -> bool {
+        if entries * 2 <= self.slots.len() {
+            return true;
+        }
+        let capacity = self.slots.len() * 2;
+        self.slots = vec![EMPTY; capacity];
+        self.mask = capacity - 1;
+        for (index, &hash) in hashes.iter().enumerate() {
+            if index % 65536 == 65535 && cancel.is_cancelled() {
+                return false;
+            }
+            let mut slot = (hash as usize) & self.mask;
+            while self.slots[slot] != EMPTY {
+                slot = (slot + 1) & self.mask;
+            }
+            self.fill(slot, hash, index);
+        }
+        true
+    }
+}
+
+/// Every distinct state the search reached, numbered in order of discovery.
+pub(crate) struct StateTable<S> {
     states: Vec<S>,
     hashes: Vec<u64>,
-    slots: Vec<u32>,
-    mask: usize,
-    /// Bytes granted from the budget and not yet used.
-    allowance: usize,
+    slots: Slots,
+}
+
+impl<S> StateTable<S> {
+    pub(crate) fn new() -> StateTable<S> {
+        StateTable {
+            states: Vec::new(),
+            hashes: Vec::new(),
+            slots: Slots::new(),
+        }
+    }
+
+    #[inline]
+    pub(crate) fn get(&self, id: u32) -> &S {
+        &self.states[id as usize]
+    }
+
+    /// The number of `state`, adding it if new. States are always kept (the search needs
+    /// them) but charged to the budget, leaving less for the cache.
+    #[inline]
+    pub(crate) fn intern<M: Model<State = S>>(
+        &mut self,
+        model: &M,
+        state: S,
+        allowance: &mut Allowance,
+        budget: &Budget,
+        cancel: &CancelToken,
+    ) -> u32 {
+        let hash = crate::hashing::mix64(model.state_hash(&state));
+        let slot = match self
+            .slots
+            .probe(hash, |index| model.equal(&self.states[index], &state))
+        {
+            Ok(index) => return index as u32,
+            Err(slot) => slot,
+        };
+        let cost = std::mem::size_of::<S>() + 8 + 16 + model.state_heap_bytes(&state);
+        allowance.spend(cost, budget);
+        assert!(
+            self.states.len() < MAX_ENTRIES,
+            "more than 2^32 distinct model states"
+        );
+        let index = self.states.len();
+        self.slots.fill(slot, hash, index);
+        self.states.push(state);
+        self.hashes.push(hash);
+        // An interrupted grow leaves the table unusable, but the search is being cancelled.
+        self.slots
+            .grow_if_needed(self.states.len(), &self.hashes, cancel);
+        index as u32
+    }
+
+    /// Number of distinct states.
+    #[allow(dead_code)]
+    pub(crate) fn len(&self) -> usize {
+        self.states.len()
+    }
+}
+
+/// The (linearized set, state number) pairs already explored.
+pub(crate) struct Cache {
+    words: usize,
+    bits: Vec<u64>,
+    states: Vec<u32>,
+    hashes: Vec<u64>,
+    slots: Slots,
     full: bool,
 }
 
-impl<S: Clone> Cache<S> {
-    pub(crate) fn new(words: usize) -> Cache<S> {
-        let capacity = 1024;
+impl Cache {
+    pub(crate) fn new(words: usize) -> Cache {
         Cache {
             words,
             bits: Vec::new(),
             states: Vec::new(),
             hashes: Vec::new(),
-            slots: vec![EMPTY; capacity],
-            mask: capacity - 1,
-            allowance: 0,
+            slots: Slots::new(),
             full: false,
         }
     }
@@ -80,70 +245,54 @@ impl<S: Clone> Cache<S> {
         self.states.len()
     }
 
-    /// Inserts (bits, state) unless an equal pair is present; true if it was absent.
-    ///
-    /// Once the memory budget is spent, nothing is stored and every pair counts as new.
+    /// Inserts (bits, state) unless present; true if it was absent. `set_hash` is the
+    /// Zobrist hash of `bits`. Once the memory budget is spent nothing more is stored and
+    /// every new pair counts as absent.
     #[inline]
-    pub(crate) fn insert_if_absent<M: Model<State = S>>(
+    pub(crate) fn insert_if_absent(
         &mut self,
-        model: &M,
         bits: &[u64],
-        hash: u64,
-        state: &S,
+        set_hash: u64,
+        state: u32,
+        allowance: &mut Allowance,
         budget: &Budget,
+        cancel: &CancelToken,
     ) -> bool {
-        let mut slot = (hash as usize) & self.mask;
-        loop {
-            let entry = self.slots[slot];
-            if entry == EMPTY {
-                break;
-            }
-            let index = entry as usize;
-            if self.hashes[index] == hash
-                && self.bits[index * self.words..(index + 1) * self.words] == *bits
-                && model.equal(&self.states[index], state)
-            {
-                return false;
-            }
-            slot = (slot + 1) & self.mask;
-        }
+        let hash = set_hash ^ crate::hashing::mix64(u64::from(state));
+        let words = self.words;
+        let found = self.slots.probe(hash, |index| {
+            self.states[index] == state
+                && same_words(&self.bits[index * words..(index + 1) * words], bits)
+        });
+        let slot = match found {
+            Ok(_) => return false,
+            Err(slot) => slot,
+        };
         if self.full {
             return true;
         }
-        let cost = self.words * 8
-            + std::mem::size_of::<S>()
-            + 8
-            + 2 * std::mem::size_of::<u32>()
-            + model.state_heap_bytes(state);
-        if self.allowance < cost {
-            self.allowance += budget.take(BUDGET_CHUNK.max(cost));
-            if self.allowance < cost || self.states.len() >= (EMPTY - 1) as usize {
-                self.full = true;
-                return true;
-            }
+        let cost = words * 8 + 4 + 8 + 2 * 8;
+        if self.states.len() >= MAX_ENTRIES || !allowance.spend(cost, budget) {
+            self.full = true;
+            return true;
         }
-        self.allowance -= cost;
         let index = self.states.len();
-        self.slots[slot] = index as u32;
+        self.slots.fill(slot, hash, index);
         self.bits.extend_from_slice(bits);
-        self.states.push(state.clone());
+        self.states.push(state);
         self.hashes.push(hash);
-        if self.states.len() * 2 > self.slots.len() {
-            self.grow();
+        if !self
+            .slots
+            .grow_if_needed(self.states.len(), &self.hashes, cancel)
+        {
+            self.full = true;
         }
         true
     }
+}
 
-    fn grow(&mut self) {
-        let capacity = self.slots.len() * 2;
-        self.slots = vec![EMPTY; capacity];
-        self.mask = capacity - 1;
-        for (index, &hash) in self.hashes.iter().enumerate() {
-            let mut slot = (hash as usize) & self.mask;
-            while self.slots[slot] != EMPTY {
-                slot = (slot + 1) & self.mask;
-            }
-            self.slots[slot] = index as u32;
-        }
-    }
+/// Word-wise equality; bitsets are a handful of words, so this beats a `memcmp` call.
+#[inline]
+fn same_words(a: &[u64], b: &[u64]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x == y)
 }

@@ -6,6 +6,7 @@
 //! and, in non-verbose mode, as soon as one partition is illegal.
 
 mod cache;
+mod memo;
 mod partials;
 mod search;
 
@@ -19,7 +20,7 @@ use crate::model::{CancelToken, Model};
 use crate::operation::{
     Event, EventError, Operation, events_to_operations, events_to_operations_with_metadata,
 };
-use cache::Budget;
+use cache::Memory;
 use search::{Search, Status};
 
 /// The verdict of a check.
@@ -44,8 +45,9 @@ pub struct CheckOptions {
     /// Compute partial linearizations and run every partition to the end (or timeout)
     /// instead of stopping at the first illegal one.
     pub verbose: bool,
-    /// Bytes the memo caches of all partitions may use together (default 1 GiB). Past it
-    /// the caches stop growing: the check stays correct but may get slower.
+    /// Bytes the searches of all partitions may use together for their memo caches
+    /// (default 1 GiB). Past it the caches stop growing: the check stays correct but may
+    /// get much slower (give it a timeout).
     pub memory_limit: usize,
     /// Worker threads (default: the machine's parallelism, at most one per partition).
     pub workers: Option<usize>,
@@ -67,8 +69,13 @@ impl Default for CheckOptions {
 pub struct CheckOutcome<I, O> {
     /// The verdict.
     pub result: CheckResult,
-    /// Model step calls made over all partitions.
+    /// Model step calls made over all partitions. Results are remembered per (state,
+    /// operation), so this counts distinct pairs, not the search's work.
     pub steps: u64,
+    /// Candidate operations the search tried over all partitions (each try either calls
+    /// the model or reuses a remembered result): the search's work, comparable with the
+    /// Go original's step count, which calls the model on every try.
+    pub attempts: u64,
     /// Per-partition verdicts and partial linearizations (verbose mode only).
     pub info: Option<LinearizationInfo<I, O>>,
 }
@@ -154,7 +161,7 @@ where
     M::Input: Clone,
     M::Output: Clone,
 {
-    let (result, steps, partitions) = run(model, history, options);
+    let (result, Counts { steps, attempts }, partitions) = run(model, history, options);
     let info = options.verbose.then(|| LinearizationInfo {
         history: history.to_vec(),
         partitions,
@@ -163,6 +170,7 @@ where
     CheckOutcome {
         result,
         steps,
+        attempts,
         info,
     }
 }
@@ -172,9 +180,9 @@ fn run<M: Model>(
     model: &M,
     history: &[Operation<M::Input, M::Output>],
     options: &CheckOptions,
-) -> (CheckResult, u64, Vec<PartitionInfo>) {
+) -> (CheckResult, Counts, Vec<PartitionInfo>) {
     if history.is_empty() {
-        return (CheckResult::Ok, 0, Vec::new());
+        return (CheckResult::Ok, Counts::default(), Vec::new());
     }
     let parts = model.partition(history);
     validate_partition(&parts, history.len());
@@ -183,7 +191,7 @@ fn run<M: Model>(
         .map(|indices| Mutex::new(Search::new(model, history, indices, options.verbose)))
         .collect();
     let cancel = CancelToken::new();
-    let memory = Budget::new(options.memory_limit);
+    let memory = Memory::new(options.memory_limit.max(8));
     let parallelism = options
         .workers
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()))
@@ -257,7 +265,7 @@ struct Pool<'p, 'a, M: Model> {
     searches: &'p [Mutex<Search<'a, M>>],
     queue: Mutex<VecDeque<usize>>,
     cancel: &'p CancelToken,
-    memory: &'p Budget,
+    memory: &'p Memory,
     verbose: bool,
     slice: u64,
 }
@@ -288,20 +296,28 @@ fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
         .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
+/// Work done by a check.
+#[derive(Clone, Copy, Debug, Default)]
+struct Counts {
+    steps: u64,
+    attempts: u64,
+}
+
 fn combine<M: Model>(
     searches: Vec<Mutex<Search<'_, M>>>,
     parts: &[Vec<usize>],
     verbose: bool,
-) -> (CheckResult, u64, Vec<PartitionInfo>) {
+) -> (CheckResult, Counts, Vec<PartitionInfo>) {
     let mut illegal = false;
     let mut all_done = true;
-    let mut steps = 0;
+    let mut counts = Counts::default();
     let mut infos = Vec::new();
     for (search, indices) in searches.into_iter().zip(parts) {
         let search = search
             .into_inner()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
-        steps += search.steps;
+        counts.steps += search.steps;
+        counts.attempts += search.attempts;
         let verdict = match search.status {
             Status::Illegal => {
                 illegal = true;
@@ -340,5 +356,5 @@ fn combine<M: Model>(
     } else {
         CheckResult::Unknown
     };
-    (result, steps, infos)
+    (result, counts, infos)
 }

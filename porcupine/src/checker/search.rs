@@ -5,7 +5,8 @@ use crate::hashing::mix64;
 use crate::model::{CancelToken, Model};
 use crate::operation::Operation;
 
-use super::cache::{Budget, Cache};
+use super::cache::{Allowance, Budget, Cache, Memory, StateTable};
+use super::memo::StepMemo;
 use super::partials::{Found, Partials};
 
 /// Marks the absence of a return entry (operation that never returned).
@@ -24,37 +25,65 @@ pub(crate) enum Status {
     Cancelled,
 }
 
-struct Frame<S> {
+struct Frame {
     call_entry: u32,
-    previous: S,
+    previous: u32,
+    /// For an operation that never returned: the boundary of the config it was tried in.
+    boundary: u32,
+}
+
+/// Which candidates the walk is trying at the current configuration.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Phase {
+    /// Calls of returned operations, in time order, up to the first return entry.
+    Returned,
+    /// Then calls of operations that never returned, made before `boundary` (that first
+    /// return entry): they rarely matter, so they are tried last.
+    Pending { boundary: u32 },
 }
 
 /// One partition's search state.
+///
+/// Entries are the calls and returns in time order (calls first on ties), numbered from 1.
+/// Returned operations' calls and returns form one doubly linked list, the calls of
+/// operations that never returned another; linearizing an operation unlinks its entries
+/// and backtracking relinks them (dancing links).
 pub(crate) struct Search<'a, M: Model> {
     model: &'a M,
     inputs: Vec<&'a M::Input>,
     outputs: Vec<&'a M::Output>,
-    /// Entry list (doubly linked): 0 is the head sentinel, `tail` the tail sentinel.
     next: Vec<u32>,
     prev: Vec<u32>,
-    tail: u32,
+    /// Sentinels: returned list head/tail, pending list head/tail.
+    returned_head: u32,
+    returned_tail: u32,
+    pending_head: u32,
+    pending_tail: u32,
     /// Per entry: the local operation id, with the top bit set on return entries.
     entry: Vec<u32>,
     /// Per operation: its return entry, or `NONE` if it never returned.
     return_entry: Vec<u32>,
-    state: M::State,
+    /// Every state reached, numbered; the search works with the numbers.
+    states: StateTable<M::State>,
+    state: u32,
     linearized: Vec<u64>,
     zobrist: Vec<u64>,
     set_hash: u64,
-    stack: Vec<Frame<M::State>>,
+    stack: Vec<Frame>,
     stack_ops: Vec<u32>,
-    cache: Cache<M::State>,
+    cache: Cache,
+    memo: StepMemo,
+    allowance: Allowance,
+    memo_allowance: Allowance,
     cursor: u32,
+    phase: Phase,
     /// Returned operations not yet linearized; the search succeeds when it reaches 0.
     required_left: usize,
     partials: Option<Partials>,
     /// Model step calls so far.
     pub(crate) steps: u64,
+    /// Candidate operations tried so far (with or without a model step call).
+    pub(crate) attempts: u64,
     pub(crate) status: Status,
 }
 
@@ -90,34 +119,61 @@ impl<'a, M: Model> Search<'a, M> {
             }
         }
         points.sort();
-        let entries = points.len();
-        let tail = entries as u32 + 1;
-        let mut entry = Vec::with_capacity(entries + 2);
+        let entries = points.len() as u32;
+        let (returned_head, returned_tail) = (0, entries + 1);
+        let (pending_head, pending_tail) = (entries + 2, entries + 3);
+        let size = entries as usize + 4;
+        let mut entry = vec![0; size];
         let mut return_entry = vec![NONE; ops];
-        entry.push(0);
+        let mut next = vec![0; size];
+        let mut prev = vec![0; size];
+        let (mut returned_last, mut pending_last) = (returned_head, pending_head);
+        let mut link = |last: &mut u32, e: u32| {
+            next[*last as usize] = e;
+            prev[e as usize] = *last;
+            *last = e;
+        };
         for (position, &(_, is_return, op)) in points.iter().enumerate() {
+            let e = position as u32 + 1;
             if is_return {
-                return_entry[op as usize] = position as u32 + 1;
-                entry.push(op | RETURN_BIT);
+                return_entry[op as usize] = e;
+                entry[e as usize] = op | RETURN_BIT;
+                link(&mut returned_last, e);
             } else {
-                entry.push(op);
+                entry[e as usize] = op;
+                if history[indices[op as usize]].is_pending() {
+                    link(&mut pending_last, e);
+                } else {
+                    link(&mut returned_last, e);
+                }
             }
         }
-        entry.push(0);
-        let next: Vec<u32> = (0..=tail).map(|e| (e + 1).min(tail)).collect();
-        let prev: Vec<u32> = (0..=tail).map(|e| e.saturating_sub(1)).collect();
+        link(&mut returned_last, returned_tail);
+        link(&mut pending_last, pending_tail);
         let words = ops.div_ceil(64).max(1);
         let zobrist = (0..ops as u64).map(mix64).collect();
-        let state = model.init();
+        let mut states = StateTable::new();
+        let state = states.intern(
+            model,
+            model.init(),
+            &mut Allowance::default(),
+            &Budget::new(0),
+            &CancelToken::new(),
+        );
+        let cursor = next[returned_head as usize];
         Search {
             model,
             inputs,
             outputs,
             next,
             prev,
-            tail,
+            returned_head,
+            returned_tail,
+            pending_head,
+            pending_tail,
             entry,
             return_entry,
+            states,
             state,
             linearized: vec![0; words],
             zobrist,
@@ -125,44 +181,150 @@ impl<'a, M: Model> Search<'a, M> {
             stack: Vec::new(),
             stack_ops: Vec::new(),
             cache: Cache::new(words),
-            cursor: if entries == 0 { tail } else { 1 },
+            memo: StepMemo::new(ops),
+            allowance: Allowance::default(),
+            memo_allowance: Allowance::default(),
+            cursor,
+            phase: Phase::Returned,
             required_left,
             partials: verbose.then(|| Partials::new(ops)),
             steps: 0,
+            attempts: 0,
             status: Status::Running,
         }
     }
 
     #[inline]
-    fn lift(&mut self, call_entry: u32, op: usize) {
-        let (next, prev) = (&mut self.next, &mut self.prev);
-        let (p, n) = (prev[call_entry as usize], next[call_entry as usize]);
-        next[p as usize] = n;
-        prev[n as usize] = p;
-        let ret = self.return_entry[op];
-        if ret != NONE {
-            let (p, n) = (prev[ret as usize], next[ret as usize]);
-            next[p as usize] = n;
-            prev[n as usize] = p;
-        }
+    fn unlink(&mut self, e: u32) {
+        let (p, n) = (self.prev[e as usize], self.next[e as usize]);
+        self.next[p as usize] = n;
+        self.prev[n as usize] = p;
     }
 
     #[inline]
-    fn unlift(&mut self, call_entry: u32, op: usize) {
-        let (next, prev) = (&mut self.next, &mut self.prev);
+    fn relink(&mut self, e: u32) {
+        let (p, n) = (self.prev[e as usize], self.next[e as usize]);
+        self.next[p as usize] = e;
+        self.prev[n as usize] = e;
+    }
+
+    /// The model's verdict on `op` in the current state, as a state number (remembered).
+    #[inline]
+    fn try_step(&mut self, op: usize, cancel: &CancelToken, memory: &Memory) -> Option<u32> {
+        self.attempts += 1;
+        if let Some(known) = self.memo.get(self.state, op) {
+            return known;
+        }
+        self.steps += 1;
+        let stepped = self.model.step_cancellable(
+            self.states.get(self.state),
+            self.inputs[op],
+            self.outputs[op],
+            cancel,
+        );
+        let next = stepped.map(|next_state| {
+            self.states.intern(
+                self.model,
+                next_state,
+                &mut self.allowance,
+                &memory.search,
+                cancel,
+            )
+        });
+        // A step interrupted by cancellation may have given up: not a result.
+        if !cancel.is_cancelled() {
+            self.memo
+                .set(self.state, op, next, &mut self.memo_allowance, &memory.memo);
+        }
+        next
+    }
+
+    /// Linearizes `op` (call entry `call_entry`) into state `next` unless that
+    /// configuration was explored before; true if it did.
+    #[inline]
+    fn push(
+        &mut self,
+        op: usize,
+        call_entry: u32,
+        next: u32,
+        boundary: u32,
+        cancel: &CancelToken,
+        memory: &Memory,
+    ) -> bool {
+        let returned = self.return_entry[op] != NONE;
+        // An operation that never returned and leaves the state as it is gains nothing by
+        // being linearized here: skipping it (it may never take effect) reaches the same
+        // state with more options left. Verbose mode keeps it so partial linearizations
+        // stay as long as upstream's.
+        if !returned && next == self.state && self.partials.is_none() {
+            return false;
+        }
+        let word = op / 64;
+        let bit = 1u64 << (op % 64);
+        self.linearized[word] |= bit;
+        let set_hash = self.set_hash ^ self.zobrist[op];
+        if !self.cache.insert_if_absent(
+            &self.linearized,
+            set_hash,
+            next,
+            &mut self.allowance,
+            &memory.search,
+            cancel,
+        ) {
+            self.linearized[word] &= !bit;
+            return false;
+        }
+        self.stack.push(Frame {
+            call_entry,
+            previous: self.state,
+            boundary,
+        });
+        self.state = next;
+        self.stack_ops.push(op as u32);
+        self.set_hash = set_hash;
+        self.unlink(call_entry);
+        if returned {
+            self.unlink(self.return_entry[op]);
+            self.required_left -= 1;
+        }
+        if let Some(partials) = &mut self.partials {
+            partials.pushed(&self.stack_ops);
+        }
+        self.cursor = self.next[self.returned_head as usize];
+        self.phase = Phase::Returned;
+        true
+    }
+
+    /// Undoes the last linearization and resumes after it; false if there is none.
+    #[inline]
+    fn backtrack(&mut self) -> bool {
+        let Some(frame) = self.stack.pop() else {
+            return false;
+        };
+        let op = self.stack_ops.pop().expect("stacks move together") as usize;
+        if let Some(partials) = &mut self.partials {
+            partials.popped();
+        }
+        self.state = frame.previous;
+        self.linearized[op / 64] &= !(1u64 << (op % 64));
+        self.set_hash ^= self.zobrist[op];
         let ret = self.return_entry[op];
         if ret != NONE {
-            let (p, n) = (prev[ret as usize], next[ret as usize]);
-            next[p as usize] = ret;
-            prev[n as usize] = ret;
+            self.relink(ret);
+            self.required_left += 1;
+            self.phase = Phase::Returned;
+        } else {
+            self.phase = Phase::Pending {
+                boundary: frame.boundary,
+            };
         }
-        let (p, n) = (prev[call_entry as usize], next[call_entry as usize]);
-        next[p as usize] = call_entry;
-        prev[n as usize] = call_entry;
+        self.relink(frame.call_entry);
+        self.cursor = self.next[frame.call_entry as usize];
+        true
     }
 
     /// Runs at most `budget` loop iterations (or until done); returns the new status.
-    pub(crate) fn run(&mut self, mut budget: u64, cancel: &CancelToken, memory: &Budget) -> Status {
+    pub(crate) fn run(&mut self, mut budget: u64, cancel: &CancelToken, memory: &Memory) -> Status {
         if self.status != Status::Running {
             return self.status;
         }
@@ -179,73 +341,43 @@ impl<'a, M: Model> Search<'a, M> {
                 self.status = Status::Cancelled;
                 return self.status;
             }
-            let entry_index = self.cursor;
-            debug_assert!(entry_index != self.tail, "a return entry always remains");
-            let entry = self.entry[entry_index as usize];
-            if entry & RETURN_BIT == 0 {
-                let op = entry as usize;
-                self.steps += 1;
-                let stepped = self.model.step_cancellable(
-                    &self.state,
-                    self.inputs[op],
-                    self.outputs[op],
-                    cancel,
-                );
-                if let Some(next_state) = stepped {
-                    let word = op / 64;
-                    let bit = 1u64 << (op % 64);
-                    self.linearized[word] |= bit;
-                    let set_hash = self.set_hash ^ self.zobrist[op];
-                    let hash = set_hash
-                        ^ self
-                            .model
-                            .state_hash(&next_state)
-                            .wrapping_mul(0x9e37_79b9_7f4a_7c15);
-                    if self.cache.insert_if_absent(
-                        self.model,
-                        &self.linearized,
-                        hash,
-                        &next_state,
-                        memory,
-                    ) {
-                        let previous = std::mem::replace(&mut self.state, next_state);
-                        self.stack.push(Frame {
-                            call_entry: entry_index,
-                            previous,
-                        });
-                        self.stack_ops.push(op as u32);
-                        self.set_hash = set_hash;
-                        self.lift(entry_index, op);
-                        if self.return_entry[op] != NONE {
-                            self.required_left -= 1;
-                        }
-                        if let Some(partials) = &mut self.partials {
-                            partials.pushed(&self.stack_ops);
-                        }
-                        self.cursor = self.next[0];
+            let e = self.cursor;
+            match self.phase {
+                Phase::Returned => {
+                    debug_assert!(e != self.returned_tail, "a return entry always remains");
+                    let entry = self.entry[e as usize];
+                    if entry & RETURN_BIT != 0 {
+                        // No returned operation fits before this return: try the others.
+                        self.phase = Phase::Pending { boundary: e };
+                        self.cursor = self.next[self.pending_head as usize];
                         continue;
                     }
-                    self.linearized[word] &= !bit;
+                    let op = entry as usize;
+                    if let Some(next) = self.try_step(op, cancel, memory)
+                        && self.push(op, e, next, NONE, cancel, memory)
+                    {
+                        continue;
+                    }
+                    self.cursor = self.next[e as usize];
                 }
-                self.cursor = self.next[entry_index as usize];
-            } else {
-                // A return: some operation had to be linearized before it and none could be.
-                let Some(frame) = self.stack.pop() else {
-                    self.status = Status::Illegal;
-                    return self.status;
-                };
-                let op = self.stack_ops.pop().expect("stacks move together") as usize;
-                if let Some(partials) = &mut self.partials {
-                    partials.popped();
+                Phase::Pending { boundary } => {
+                    if e == self.pending_tail || e > boundary {
+                        // Some operation had to be linearized before `boundary` and none
+                        // could be.
+                        if !self.backtrack() {
+                            self.status = Status::Illegal;
+                            return self.status;
+                        }
+                        continue;
+                    }
+                    let op = self.entry[e as usize] as usize;
+                    if let Some(next) = self.try_step(op, cancel, memory)
+                        && self.push(op, e, next, boundary, cancel, memory)
+                    {
+                        continue;
+                    }
+                    self.cursor = self.next[e as usize];
                 }
-                self.state = frame.previous;
-                self.linearized[op / 64] &= !(1u64 << (op % 64));
-                self.set_hash ^= self.zobrist[op];
-                self.unlift(frame.call_entry, op);
-                if self.return_entry[op] != NONE {
-                    self.required_left += 1;
-                }
-                self.cursor = self.next[frame.call_entry as usize];
             }
         }
     }
@@ -259,19 +391,15 @@ impl<'a, M: Model> Search<'a, M> {
             return;
         };
         let mut sequence = self.stack_ops.clone();
-        let mut state = self.state.clone();
-        let mut entry_index = self.next[0];
-        while entry_index != self.tail {
-            let entry = self.entry[entry_index as usize];
-            if entry & RETURN_BIT == 0 {
-                let op = entry as usize;
-                if let Some(next_state) = self.model.step(&state, self.inputs[op], self.outputs[op])
-                {
-                    state = next_state;
-                    sequence.push(op as u32);
-                }
+        let mut state = self.states.get(self.state).clone();
+        let mut e = self.next[self.pending_head as usize];
+        while e != self.pending_tail {
+            let op = self.entry[e as usize] as usize;
+            if let Some(next_state) = self.model.step(&state, self.inputs[op], self.outputs[op]) {
+                state = next_state;
+                sequence.push(op as u32);
             }
-            entry_index = self.next[entry_index as usize];
+            e = self.next[e as usize];
         }
         partials.record(&sequence);
     }

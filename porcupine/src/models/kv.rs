@@ -4,7 +4,8 @@
 //! [`KvNoPartitionModel`] models the whole map at once (same verdicts, far slower: it is
 //! there to show what P-compositionality buys).
 
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 
 use serde::{Deserialize, Serialize};
 
@@ -145,71 +146,44 @@ impl Model for KvModel {
     }
 }
 
-/// The whole map as one state: entries sorted by key, keys with value "" left out (they
-/// read exactly like missing keys), plus an order-independent hash kept up to date.
+/// The whole map as one state: per key (numbered by the model), the id of its value;
+/// id 0 is "" (a missing key reads as ""), and trailing zeros are trimmed so equal maps
+/// have equal arrays. The hash is computed once, when the state is made.
 #[derive(Clone, Debug, Default)]
 pub struct KvMapState {
-    entries: Arc<[(Arc<str>, Arc<str>)]>,
+    values: Arc<[u32]>,
     hash: u64,
 }
 
 impl KvMapState {
-    /// The value of `key` ("" if absent).
-    pub fn get(&self, key: &str) -> &str {
-        match self.entries.binary_search_by(|(k, _)| (**k).cmp(key)) {
-            Ok(position) => &self.entries[position].1,
-            Err(_) => "",
+    fn new(mut values: Vec<u32>) -> KvMapState {
+        while values.last() == Some(&0) {
+            values.pop();
         }
-    }
-
-    /// The (key, value) pairs with a non-empty value, by key.
-    pub fn entries(&self) -> impl Iterator<Item = (&str, &str)> {
-        self.entries.iter().map(|(k, v)| (&**k, &**v))
-    }
-
-    fn entry_hash(key: &str, value: &str) -> u64 {
-        FixedState.hash_one((key, value))
-    }
-
-    fn with(&self, key: &str, value: Arc<str>) -> KvMapState {
-        let mut entries: Vec<(Arc<str>, Arc<str>)> = Vec::with_capacity(self.entries.len() + 1);
-        let mut hash = self.hash;
-        let position = self.entries.binary_search_by(|(k, _)| (**k).cmp(key));
-        let (before, after, old_key) = match position {
-            Ok(found) => {
-                let (old_key, old_value) = &self.entries[found];
-                hash ^= Self::entry_hash(old_key, old_value);
-                (
-                    &self.entries[..found],
-                    &self.entries[found + 1..],
-                    Some(old_key.clone()),
-                )
-            }
-            Err(insert) => (&self.entries[..insert], &self.entries[insert..], None),
-        };
-        entries.extend_from_slice(before);
-        if !value.is_empty() {
-            hash ^= Self::entry_hash(key, &value);
-            entries.push((old_key.unwrap_or_else(|| Arc::from(key)), value));
-        }
-        entries.extend_from_slice(after);
+        let hash = FixedState.hash_one(&values[..]);
         KvMapState {
-            entries: entries.into(),
+            values: values.into(),
             hash,
         }
+    }
+
+    fn value_id(&self, slot: usize) -> u32 {
+        self.values.get(slot).copied().unwrap_or(0)
+    }
+
+    fn with(&self, slot: usize, value: u32) -> KvMapState {
+        let mut values = self.values.to_vec();
+        if values.len() <= slot {
+            values.resize(slot + 1, 0);
+        }
+        values[slot] = value;
+        KvMapState::new(values)
     }
 }
 
 impl PartialEq for KvMapState {
     fn eq(&self, other: &KvMapState) -> bool {
-        self.hash == other.hash
-            && (Arc::ptr_eq(&self.entries, &other.entries)
-                || self.entries.len() == other.entries.len()
-                    && self
-                        .entries
-                        .iter()
-                        .zip(other.entries.iter())
-                        .all(|(a, b)| (Arc::ptr_eq(&a.1, &b.1) || a.1 == b.1) && a.0 == b.0))
+        self.hash == other.hash && self.values == other.values
     }
 }
 
@@ -221,9 +195,84 @@ impl std::hash::Hash for KvMapState {
     }
 }
 
-/// The unpartitioned model: one state for the whole map.
-#[derive(Clone, Copy, Debug, Default)]
-pub struct KvNoPartitionModel;
+/// Numbers for key and value strings, so map states are small arrays of integers.
+#[derive(Debug)]
+struct Strings {
+    key_slots: HashMap<Arc<str>, u32, FixedState>,
+    keys: Vec<Arc<str>>,
+    value_ids: HashMap<Arc<str>, u32, FixedState>,
+    values: Vec<Arc<str>>,
+}
+
+impl Default for Strings {
+    fn default() -> Strings {
+        let empty: Arc<str> = Arc::from("");
+        let mut value_ids = HashMap::with_hasher(FixedState);
+        value_ids.insert(empty.clone(), 0);
+        Strings {
+            key_slots: HashMap::with_hasher(FixedState),
+            keys: Vec::new(),
+            value_ids,
+            values: vec![empty],
+        }
+    }
+}
+
+impl Strings {
+    fn key_slot(&mut self, key: &str) -> usize {
+        if let Some(&slot) = self.key_slots.get(key) {
+            return slot as usize;
+        }
+        let slot = self.keys.len();
+        let key: Arc<str> = Arc::from(key);
+        self.keys.push(key.clone());
+        self.key_slots.insert(key, slot as u32);
+        slot
+    }
+
+    fn value_id(&mut self, value: &str) -> u32 {
+        if let Some(&id) = self.value_ids.get(value) {
+            return id;
+        }
+        self.insert_value(Arc::from(value))
+    }
+
+    fn insert_value(&mut self, value: Arc<str>) -> u32 {
+        let id = self.values.len() as u32;
+        self.values.push(value.clone());
+        self.value_ids.insert(value, id);
+        id
+    }
+}
+
+/// The unpartitioned model: one state for the whole map (same verdicts as [`KvModel`],
+/// far slower: it shows what P-compositionality buys). It numbers the strings it meets
+/// so that states are cheap to copy, compare and hash; one instance can check any number
+/// of histories.
+#[derive(Debug, Default)]
+pub struct KvNoPartitionModel {
+    strings: Mutex<Strings>,
+}
+
+impl KvNoPartitionModel {
+    /// A model with no strings numbered yet.
+    pub fn new() -> KvNoPartitionModel {
+        KvNoPartitionModel::default()
+    }
+
+    fn strings(&self) -> std::sync::MutexGuard<'_, Strings> {
+        self.strings
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// The value `state` holds at `key` ("" if none).
+    pub fn value(&self, state: &KvMapState, key: &str) -> String {
+        let mut strings = self.strings();
+        let slot = strings.key_slot(key);
+        strings.values[state.value_id(slot) as usize].to_string()
+    }
+}
 
 impl Model for KvNoPartitionModel {
     type Input = KvInput;
@@ -231,16 +280,31 @@ impl Model for KvNoPartitionModel {
     type State = KvMapState;
 
     fn init(&self) -> KvMapState {
-        KvMapState::default()
+        KvMapState::new(Vec::new())
     }
 
     fn step(&self, state: &KvMapState, input: &KvInput, output: &KvOutput) -> Option<KvMapState> {
+        let mut strings = self.strings();
+        let slot = strings.key_slot(&input.key);
+        let current = state.value_id(slot);
         match input.op {
-            KvOp::Get => (state.get(&input.key) == output.value).then(|| state.clone()),
-            KvOp::Put => Some(state.with(&input.key, Arc::from(input.value.as_str()))),
+            KvOp::Get => {
+                (*strings.values[current as usize] == *output.value).then(|| state.clone())
+            }
+            KvOp::Put => {
+                let id = strings.value_id(&input.value);
+                Some(state.with(slot, id))
+            }
             KvOp::Append => {
-                let old = state.get(&input.key);
-                Some(state.with(&input.key, concat(old, &input.value)))
+                if input.value.is_empty() {
+                    return Some(state.clone());
+                }
+                let joined = concat(&strings.values[current as usize], &input.value);
+                let id = match strings.value_ids.get(&joined) {
+                    Some(&id) => id,
+                    None => strings.insert_value(joined),
+                };
+                Some(state.with(slot, id))
             }
         }
     }
@@ -250,7 +314,7 @@ impl Model for KvNoPartitionModel {
     }
 
     fn state_heap_bytes(&self, state: &KvMapState) -> usize {
-        16 + state.entries.len() * 32
+        16 + state.values.len() * 4
     }
 
     fn unknown_output(&self, input: &KvInput) -> Option<KvOutput> {
@@ -262,8 +326,17 @@ impl Model for KvNoPartitionModel {
     }
 
     fn describe_state(&self, state: &KvMapState) -> String {
-        let fields: Vec<String> = state
-            .entries()
+        let strings = self.strings();
+        let mut fields: Vec<(&str, &str)> = state
+            .values
+            .iter()
+            .enumerate()
+            .filter(|(_, id)| **id != 0)
+            .map(|(slot, id)| (&*strings.keys[slot], &*strings.values[*id as usize]))
+            .collect();
+        fields.sort_unstable();
+        let fields: Vec<String> = fields
+            .into_iter()
             .map(|(key, value)| format!("'{key}': '{value}'"))
             .collect();
         format!("{{{}}}", fields.join(", "))

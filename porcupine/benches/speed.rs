@@ -1,0 +1,331 @@
+//! Speed per data file: this crate against the Go original (BASELINE.md's medians, measured
+//! on this kind of machine) and against the crates.io crate porcupine-rs 0.3.0 run here on
+//! the same histories with the same model code.
+//!
+//! `cargo bench -p porcupine --bench speed [-- SUBSTRING]` prints a Markdown table.
+//! Each figure is the median of repeated non-verbose checks without timeout (parsing
+//! excluded), after one warm-up run; repetitions stop after ~0.3 s (at least 3 runs).
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use porcupine::formats::{jepsen_etcd, jepsen_kv};
+use porcupine::models::etcd::{EtcdInput, EtcdModel, EtcdOutput};
+use porcupine::models::kv::{KvInput, KvMapState, KvModel, KvNoPartitionModel, KvOutput, KvState};
+use porcupine::{CheckOptions, CheckResult, Model, Operation, check, events_to_operations};
+
+fn data_dir() -> PathBuf {
+    PathBuf::from(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../shared/data/porcupine"
+    ))
+}
+
+// ------------------------------------------------------------------ porcupine-rs models
+// The same step functions as ours, so the comparison is about the checkers.
+
+#[derive(Clone)]
+struct RsEtcd;
+impl porcupine_rs::Model for RsEtcd {
+    type State = Option<i64>;
+    type Op = (EtcdInput, EtcdOutput);
+    type Metadata = ();
+    fn init() -> Option<i64> {
+        None
+    }
+    fn step(state: &Option<i64>, op: &(EtcdInput, EtcdOutput)) -> (bool, Option<i64>) {
+        match EtcdModel.step(state, &op.0, &op.1) {
+            Some(next) => (true, next),
+            None => (false, *state),
+        }
+    }
+}
+
+#[derive(Clone)]
+struct RsKv;
+impl porcupine_rs::Model for RsKv {
+    type State = KvState;
+    type Op = (KvInput, KvOutput);
+    type Metadata = ();
+    fn partition_operations(
+        history: &[porcupine_rs::Operation<Self>],
+    ) -> Vec<Vec<porcupine_rs::Operation<Self>>> {
+        let mut by_key: std::collections::BTreeMap<&str, Vec<porcupine_rs::Operation<Self>>> =
+            Default::default();
+        for op in history {
+            by_key
+                .entry(op.op.0.key.as_str())
+                .or_default()
+                .push(op.clone());
+        }
+        by_key.into_values().collect()
+    }
+    fn init() -> KvState {
+        KvModel.init()
+    }
+    fn step(state: &KvState, op: &(KvInput, KvOutput)) -> (bool, KvState) {
+        match KvModel.step(state, &op.0, &op.1) {
+            Some(next) => (true, next),
+            None => (false, state.clone()),
+        }
+    }
+}
+
+/// porcupine-rs models have no `self`: one shared instance of our model serves them.
+static NO_PARTITION: std::sync::LazyLock<KvNoPartitionModel> =
+    std::sync::LazyLock::new(KvNoPartitionModel::new);
+
+#[derive(Clone)]
+struct RsKvNoPartition;
+impl porcupine_rs::Model for RsKvNoPartition {
+    type State = KvMapState;
+    type Op = (KvInput, KvOutput);
+    type Metadata = ();
+    fn init() -> KvMapState {
+        NO_PARTITION.init()
+    }
+    fn step(state: &KvMapState, op: &(KvInput, KvOutput)) -> (bool, KvMapState) {
+        match NO_PARTITION.step(state, &op.0, &op.1) {
+            Some(next) => (true, next),
+            None => (false, state.clone()),
+        }
+    }
+}
+
+fn to_rs<R, I: Clone, O: Clone>(history: &[Operation<I, O>]) -> Vec<porcupine_rs::Operation<R>>
+where
+    R: porcupine_rs::Model<Op = (I, O), Metadata = ()>,
+{
+    history
+        .iter()
+        .map(|op| porcupine_rs::Operation {
+            client_id: Some(op.client_id as u32),
+            call_time: op.call,
+            return_time: op.return_time,
+            op: (op.input.clone(), op.output.clone()),
+            metadata: None,
+        })
+        .collect()
+}
+
+// ------------------------------------------------------------------ timing
+
+/// Median wall time of `run` (after one warm-up), repeated for ~0.3 s, at least 3 times.
+fn median_time(mut run: impl FnMut()) -> Duration {
+    let started = Instant::now();
+    run();
+    let warm_up = started.elapsed();
+    let mut samples = Vec::new();
+    let budget = Duration::from_millis(300);
+    let spent = Instant::now();
+    while samples.len() < 3 || (spent.elapsed() < budget && samples.len() < 500) {
+        if warm_up > Duration::from_secs(5) && samples.len() >= 3 {
+            break;
+        }
+        let started = Instant::now();
+        run();
+        samples.push(started.elapsed());
+    }
+    samples.sort();
+    samples[samples.len() / 2]
+}
+
+fn fmt(duration: Duration) -> String {
+    let micros = duration.as_secs_f64() * 1e6;
+    if micros >= 1e6 {
+        format!("{:.2} s", micros / 1e6)
+    } else if micros >= 1e3 {
+        format!("{:.2} ms", micros / 1e3)
+    } else {
+        format!("{micros:.0} µs")
+    }
+}
+
+fn parse_duration(text: &str) -> Option<Duration> {
+    let (number, unit) = text.trim().split_once(' ')?;
+    let value: f64 = number.parse().ok()?;
+    let seconds = match unit.trim() {
+        "s" => value,
+        "ms" => value / 1e3,
+        "µs" => value / 1e6,
+        _ => return None,
+    };
+    Some(Duration::from_secs_f64(seconds))
+}
+
+/// BASELINE.md rows: name -> (single-check median, bench median, Go steps).
+fn baseline() -> HashMap<String, (Option<Duration>, Option<Duration>, String)> {
+    let text = std::fs::read_to_string(data_dir().join("BASELINE.md")).expect("BASELINE.md");
+    let mut rows = HashMap::new();
+    for line in text.lines() {
+        let cells: Vec<&str> = line.trim_matches('|').split('|').map(str::trim).collect();
+        if cells.len() == 11 && (cells[0].starts_with("etcd_") || cells[0].starts_with("kv")) {
+            rows.insert(
+                cells[0].to_string(),
+                (
+                    parse_duration(cells[4]),
+                    parse_duration(cells[5]),
+                    cells[7].to_string(),
+                ),
+            );
+        }
+    }
+    rows
+}
+
+struct Row {
+    name: String,
+    ops: usize,
+    result: CheckResult,
+    ours: Duration,
+    steps: u64,
+    theirs: Option<Duration>,
+}
+
+fn measure<M: Model, R>(
+    name: &str,
+    model: &M,
+    history: &[Operation<M::Input, M::Output>],
+    rs: Option<&[porcupine_rs::Operation<R>]>,
+) -> Row
+where
+    M::Input: Clone,
+    M::Output: Clone,
+    R: porcupine_rs::Model,
+{
+    let outcome = check(model, history, &CheckOptions::default());
+    let ours = median_time(|| {
+        std::hint::black_box(check(model, history, &CheckOptions::default()).result);
+    });
+    let theirs = rs.map(|rs_history| {
+        let verdict = porcupine_rs::check_operations(rs_history);
+        assert_eq!(
+            verdict,
+            outcome.result == CheckResult::Ok,
+            "{name}: porcupine-rs disagrees"
+        );
+        median_time(|| {
+            std::hint::black_box(porcupine_rs::check_operations(rs_history));
+        })
+    });
+    Row {
+        name: name.to_string(),
+        ops: history.len(),
+        result: outcome.result,
+        ours,
+        steps: outcome.steps,
+        theirs,
+    }
+}
+
+fn main() {
+    let filter: Option<String> = std::env::args().skip(1).find(|arg| !arg.starts_with('-'));
+    let wanted = |name: &str| filter.as_ref().is_none_or(|f| name.contains(f.as_str()));
+    let go = baseline();
+    let mut rows = Vec::new();
+
+    let mut etcd_files: Vec<PathBuf> = std::fs::read_dir(data_dir().join("jepsen"))
+        .expect("jepsen folder")
+        .map(|entry| entry.expect("entry").path())
+        .collect();
+    etcd_files.sort();
+    for path in etcd_files {
+        let name = path.file_stem().unwrap().to_string_lossy().to_string();
+        if !wanted(&name) {
+            continue;
+        }
+        let events = jepsen_etcd::parse(&std::fs::read_to_string(&path).unwrap()).expect("parse");
+        let history = events_to_operations(events, |i| EtcdModel.unknown_output(i)).unwrap();
+        let rs = to_rs::<RsEtcd, _, _>(&history);
+        rows.push(measure(&name, &EtcdModel, &history, Some(&rs)));
+        eprintln!("{name} done");
+    }
+    for file in [
+        "c01-ok", "c01-bad", "c10-ok", "c10-bad", "c50-ok", "c50-bad",
+    ] {
+        let text = std::fs::read_to_string(data_dir().join(format!("kv/{file}.txt"))).unwrap();
+        let events = jepsen_kv::parse(&text).expect("parse");
+        let history = events_to_operations(events, |i| KvModel.unknown_output(i)).unwrap();
+        let name = format!("kv/{file}");
+        if wanted(&name) {
+            let rs = to_rs::<RsKv, _, _>(&history);
+            // porcupine-rs on c50-bad: its partitions may not cancel each other fairly, so
+            // time it only if a first run finishes within 20 s.
+            let rs_ok = file != "c50-bad" || finishes_within(&rs, Duration::from_secs(20));
+            rows.push(measure(
+                &name,
+                &KvModel,
+                &history,
+                rs_ok.then_some(rs.as_slice()),
+            ));
+            eprintln!("{name} done");
+        }
+        let name = format!("kv-nopartition/{file}");
+        if !file.starts_with("c50") && wanted(&name) {
+            let rs = to_rs::<RsKvNoPartition, _, _>(&history);
+            rows.push(measure(
+                &name,
+                &KvNoPartitionModel::new(),
+                &history,
+                Some(&rs),
+            ));
+            eprintln!("{name} done");
+        }
+    }
+
+    println!(
+        "| data set | ops | result | Go single check | Go bench | ours | Go bench / ours | porcupine-rs 0.3.0 | porcupine-rs / ours | our steps | Go steps |"
+    );
+    println!("|---|---|---|---|---|---|---|---|---|---|---|");
+    let (mut total_ours, mut total_go, mut total_rs) =
+        (Duration::ZERO, Duration::ZERO, Duration::ZERO);
+    for row in &rows {
+        let (go_single, go_bench, go_steps) =
+            go.get(&row.name)
+                .cloned()
+                .unwrap_or((None, None, "-".into()));
+        let go_ref = go_bench.or(go_single);
+        total_ours += row.ours;
+        total_go += go_ref.unwrap_or_default();
+        total_rs += row.theirs.unwrap_or_default();
+        println!(
+            "| {} | {} | {:?} | {} | {} | {} | {} | {} | {} | {} | {} |",
+            row.name,
+            row.ops,
+            row.result,
+            go_single.map_or("-".into(), fmt),
+            go_bench.map_or("-".into(), fmt),
+            fmt(row.ours),
+            go_ref.map_or("-".into(), |go| format!(
+                "{:.1}×",
+                go.as_secs_f64() / row.ours.as_secs_f64()
+            )),
+            row.theirs.map_or("-".into(), fmt),
+            row.theirs.map_or("-".into(), |t| format!(
+                "{:.1}×",
+                t.as_secs_f64() / row.ours.as_secs_f64()
+            )),
+            row.steps,
+            go_steps,
+        );
+    }
+    println!(
+        "\nTotals: ours {}, Go (bench, or single check where no bench) {}, porcupine-rs {}",
+        fmt(total_ours),
+        fmt(total_go),
+        fmt(total_rs)
+    );
+}
+
+/// Runs porcupine-rs once on a helper thread; false if it has not finished in `limit`
+/// (the thread is then left behind and the process exits at the end of the bench).
+fn finishes_within(history: &[porcupine_rs::Operation<RsKv>], limit: Duration) -> bool {
+    let history = history.to_vec();
+    let (done_tx, done_rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        porcupine_rs::check_operations(&history);
+        let _ = done_tx.send(());
+    });
+    done_rx.recv_timeout(limit).is_ok()
+}
