@@ -85,6 +85,7 @@ impl<S: StateMachine> Driver<S> {
                             // Already covered by a snapshot we restored.
                             log::debug!(target: "rsm::apply", "S{} T{term} skip applied index {index}", self.me);
                         } else {
+                            log::debug!(target: "rsm::apply", "S{} T{term} apply index {index} {:?}", self.me, command.id);
                             let output = sm.apply(command.req);
                             last_applied = index;
                             done.push(Applied::Command {

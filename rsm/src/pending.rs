@@ -30,6 +30,10 @@ pub(crate) struct Pending<O> {
     /// The newest (term, is_leader) Raft reported.
     term: u64,
     leader: bool,
+    /// Whether Raft reported leading in `term`: within a term a peer goes from
+    /// follower or candidate to leader, and only a leader that then reports
+    /// "not leader" in the same term has given up that term's entries.
+    led_this_term: bool,
     /// The highest log index applied (or covered by an installed snapshot).
     applied: u64,
     /// Set once by kill or when Raft closes the apply channel.
@@ -42,6 +46,7 @@ impl<O> Pending<O> {
             waiters: BTreeMap::new(),
             term: 0,
             leader: false,
+            led_this_term: false,
             applied: 0,
             dead: false,
         }
@@ -74,20 +79,26 @@ impl<O> Pending<O> {
         Ok(())
     }
 
-    /// A waiter from `term` cannot commit through this replica any more.
+    /// A waiter from `term` cannot commit through this replica any more: Raft
+    /// has moved to a later term, or led in this one and stopped. (A waiter's
+    /// term may be ahead of the reports: Start saw leadership before the driver
+    /// did; that report is on its way.)
     fn is_stale(&self, term: u64) -> bool {
-        term < self.term || (term == self.term && !self.leader)
+        term < self.term || (term == self.term && self.led_this_term && !self.leader)
     }
 
-    /// Raft reported a new term or leadership: release every submit started in
-    /// an older term, or in this term if this replica no longer leads. Submits
-    /// from a newer term than reported are kept (that report is on its way).
+    /// Raft reported a new term or leadership: release every submit that
+    /// became stale (see `is_stale`).
     pub(crate) fn leadership(&mut self, term: u64, leader: bool) {
         if term < self.term {
             return;
         }
-        self.term = term;
+        if term > self.term {
+            self.term = term;
+            self.led_this_term = false;
+        }
         self.leader = leader;
+        self.led_this_term |= leader;
         let stale: Vec<u64> = self
             .waiters
             .iter()
@@ -208,6 +219,20 @@ mod tests {
         assert!(new.try_recv().is_err());
         p.leadership(3, false);
         assert_eq!(new.try_recv().unwrap(), Err(SubmitError::WrongLeader));
+    }
+
+    /// A candidate's report does not release a submit of the term it then leads in.
+    #[test]
+    fn candidate_report_keeps_submit_of_same_term() {
+        let mut p = Pending::new();
+        p.leadership(2, false); // candidate in term 2
+        // Raft became leader in term 2 and accepted the op; its report is queued.
+        let rx = waiter(&mut p, 5, 2, 1);
+        assert!(rx.try_recv().is_err());
+        p.leadership(2, true);
+        assert!(rx.try_recv().is_err());
+        p.applied(5, 2, id(1), 7);
+        assert_eq!(rx.try_recv().unwrap(), Ok(7));
     }
 
     /// Registration after a reported newer term, or after the index was applied, fails at once.
