@@ -32,6 +32,7 @@
 pub mod constants;
 mod error;
 mod network;
+mod oneshot;
 mod persister;
 mod pool;
 pub mod rng;

@@ -3,10 +3,10 @@
 
 use crate::constants::*;
 use crate::error::CallError;
+use crate::oneshot::{self, Filler};
 use crate::pool::Pool;
 use crate::service::{Request, Server};
-use crossbeam::channel::{self, Receiver, RecvTimeoutError, Sender};
-use parking_lot::Mutex;
+use parking_lot::{Condvar, Mutex};
 use rand::Rng;
 use rand::rngs::StdRng;
 use serde::Serialize;
@@ -37,7 +37,7 @@ struct EndState {
 struct InFlight {
     end: String,
     server_name: String,
-    notify: Sender<Outcome>,
+    notify: Filler<Outcome>,
 }
 
 struct State {
@@ -58,9 +58,9 @@ struct Inner {
     total_count: AtomicUsize,
     total_bytes: AtomicUsize,
     pool: Pool,
-    /// Dropped by [`Network::cleanup`]: waits on the receiver end then.
-    closing: Mutex<Option<Sender<()>>>,
-    closed: Receiver<()>,
+    /// Set by [`Network::cleanup`]; simulated delays wait on `cleaned_up`.
+    closed: Mutex<bool>,
+    cleaned_up: Condvar,
 }
 
 /// How many simulated delays of one kind the network drew, and their sum.
@@ -144,7 +144,6 @@ impl Network {
     /// A reliable network with no ends and no servers; its random choices come
     /// from a generator drawn from [`crate::rng`].
     pub fn new() -> Self {
-        let (closing, closed) = channel::bounded(0);
         Self {
             inner: Arc::new(Inner {
                 state: Mutex::new(State {
@@ -161,8 +160,8 @@ impl Network {
                 total_count: AtomicUsize::new(0),
                 total_bytes: AtomicUsize::new(0),
                 pool: Pool::new(),
-                closing: Mutex::new(Some(closing)),
-                closed,
+                closed: Mutex::new(false),
+                cleaned_up: Condvar::new(),
             }),
         }
     }
@@ -171,11 +170,12 @@ impl Network {
     /// [`CallError::NetworkClosed`]; calls already accepted run to completion,
     /// except that simulated delays before a failure are cut short.
     pub fn cleanup(&self) {
-        self.inner.closing.lock().take();
+        *self.inner.closed.lock() = true;
+        self.inner.cleaned_up.notify_all();
     }
 
     fn is_closed(&self) -> bool {
-        self.inner.closing.lock().is_none()
+        *self.inner.closed.lock()
     }
 
     /// Turns unreliable mode off (`true`) or on (`false`): 0–26 ms delays, 10%
@@ -329,12 +329,19 @@ impl Network {
         if millis == 0 {
             return true;
         }
-        matches!(
-            self.inner
-                .closed
-                .recv_timeout(Duration::from_millis(millis)),
-            Err(RecvTimeoutError::Timeout)
-        )
+        let deadline = std::time::Instant::now() + Duration::from_millis(millis);
+        let mut closed = self.inner.closed.lock();
+        while !*closed {
+            if self
+                .inner
+                .cleaned_up
+                .wait_until(&mut closed, deadline)
+                .timed_out()
+            {
+                return true;
+            }
+        }
+        false
     }
 
     fn route(&self, end: &str) -> Route {
@@ -355,18 +362,12 @@ impl Network {
         }
     }
 
-    /// Dead: the end is disabled or gone, or its server name no longer maps
-    /// to the same server object.
-    fn is_dead(&self, end: &str, server_name: &str, server: &Arc<Server>) -> bool {
-        let state = self.inner.state.lock();
-        let enabled = state.ends.get(end).is_some_and(|e| e.enabled);
-        let same =
-            matches!(state.servers.get(server_name), Some(Some(s)) if Arc::ptr_eq(s, server));
-        !enabled || !same
-    }
-
-    fn register_call(&self, end: &str, server_name: &str, notify: Sender<Outcome>) -> u64 {
-        let mut state = self.inner.state.lock();
+    fn register_call(
+        state: &mut State,
+        end: &str,
+        server_name: &str,
+        notify: Filler<Outcome>,
+    ) -> u64 {
         let id = state.next_call;
         state.next_call += 1;
         state.in_flight.insert(
@@ -380,8 +381,11 @@ impl Network {
         id
     }
 
-    fn forget_call(&self, id: u64) {
-        self.inner.state.lock().in_flight.remove(&id);
+    /// Forgets a finished call and says whether it died (see [`is_dead`]).
+    fn forget_call(&self, id: u64, end: &str, server_name: &str, server: &Arc<Server>) -> bool {
+        let mut state = self.inner.state.lock();
+        state.in_flight.remove(&id);
+        is_dead(&state, end, server_name, server)
     }
 
     /// Processes one encoded request from `end`; the reply bytes on success.
@@ -415,8 +419,15 @@ impl Network {
 
         // Run the handler elsewhere so that the call can fail as soon as the
         // server dies or the end is cut, while the handler runs on.
-        let (notify, outcome) = channel::bounded(2);
-        let id = self.register_call(end, &server_name, notify.clone());
+        let (notify, outcome) = oneshot::slot();
+        let id = {
+            let mut state = self.inner.state.lock();
+            if is_dead(&state, end, &server_name, &server) {
+                // Cut or replaced during the short delay.
+                return Err(CallError::ServerDead);
+            }
+            Self::register_call(&mut state, end, &server_name, notify.clone())
+        };
         let method = method.to_string();
         let handler_server = server.clone();
         self.inner.pool.execute(move || {
@@ -435,12 +446,10 @@ impl Network {
                 Ok(Err(message)) => Outcome::Misdirected(message),
                 Err(panic) => Outcome::Panicked(panic_message(&panic)),
             };
-            let _ = notify.try_send(outcome);
+            notify.fill(outcome);
         });
-        let outcome = outcome
-            .recv()
-            .expect("the call registry holds a sender until the call is forgotten");
-        self.forget_call(id);
+        let outcome = outcome.wait();
+        let dead = self.forget_call(id, end, &server_name, &server);
 
         let reply = match outcome {
             Outcome::Replied(reply) => reply,
@@ -450,7 +459,7 @@ impl Network {
             }
             Outcome::Dead => return Err(CallError::ServerDead),
         };
-        if self.is_dead(end, &server_name, &server) {
+        if dead {
             return Err(CallError::ServerDead);
         }
         if !route.reliable && self.chance_per(REPLY_LOSS_PER_MILLE, 1000) {
@@ -475,10 +484,18 @@ struct OwnedRequest {
     bytes: Vec<u8>,
 }
 
+/// Dead: the end is disabled or gone, or its server name no longer maps to
+/// the same server object.
+fn is_dead(state: &State, end: &str, server_name: &str, server: &Arc<Server>) -> bool {
+    let enabled = state.ends.get(end).is_some_and(|e| e.enabled);
+    let same = matches!(state.servers.get(server_name), Some(Some(s)) if Arc::ptr_eq(s, server));
+    !enabled || !same
+}
+
 /// Tells every in-flight call matching `dead` that its server is gone.
 fn kill_calls(state: &mut State, dead: impl Fn(&InFlight) -> bool) {
     for call in state.in_flight.values().filter(|c| dead(c)) {
-        let _ = call.notify.try_send(Outcome::Dead);
+        call.notify.fill(Outcome::Dead);
     }
 }
 

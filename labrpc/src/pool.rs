@@ -1,71 +1,91 @@
 //! The threads that run handlers: reused while there is work, grown whenever
 //! every thread is busy (a handler may block for a long time, e.g. a KV server
 //! waiting for a commit, so a fixed-size pool could starve), and shrunk when
-//! threads sit idle.
+//! threads sit idle. Idle threads park on a condition variable.
 
 use crate::constants::IDLE_WORKER_LINGER;
-use crossbeam::channel::{self, Receiver, RecvTimeoutError, Sender};
+use parking_lot::{Condvar, Mutex};
+use std::collections::VecDeque;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
 
 type Job = Box<dyn FnOnce() + Send>;
 
+#[derive(Default)]
+struct Queue {
+    jobs: VecDeque<Job>,
+    /// Threads parked waiting for a job.
+    idle: usize,
+    /// Set when the pool is dropped: idle threads exit.
+    closed: bool,
+}
+
+#[derive(Default)]
+struct Shared {
+    queue: Mutex<Queue>,
+    work: Condvar,
+}
+
 pub(crate) struct Pool {
-    jobs_tx: Sender<Job>,
-    jobs_rx: Receiver<Job>,
-    /// Threads waiting for a job and not yet promised one. A submitter takes
-    /// one (decrements) before queueing, so every queued job has a thread.
-    idle: Arc<AtomicUsize>,
+    shared: Arc<Shared>,
 }
 
 impl Pool {
     pub(crate) fn new() -> Self {
-        let (jobs_tx, jobs_rx) = channel::unbounded();
         Self {
-            jobs_tx,
-            jobs_rx,
-            idle: Arc::new(AtomicUsize::new(0)),
+            shared: Arc::default(),
         }
     }
 
-    /// Runs `job` on an idle thread, or on a new one if none is idle.
+    /// Runs `job` on an idle thread, or on a new one if none is free.
     pub(crate) fn execute(&self, job: impl FnOnce() + Send + 'static) {
         let job: Job = Box::new(job);
-        if take_one(&self.idle) {
-            // An idle worker is promised to us; it will take this job (or an
-            // equivalent one queued at the same time) from the queue.
-            self.jobs_tx.send(job).expect("the pool owns a receiver");
-            return;
+        {
+            let mut queue = self.shared.queue.lock();
+            // Each queued job needs a parked thread of its own.
+            if queue.idle > queue.jobs.len() {
+                queue.jobs.push_back(job);
+                self.shared.work.notify_one();
+                return;
+            }
         }
-        let jobs_rx = self.jobs_rx.clone();
-        let idle = self.idle.clone();
+        let shared = self.shared.clone();
         std::thread::Builder::new()
             .name("labrpc-handler".into())
-            .spawn(move || worker(job, jobs_rx, idle))
+            .spawn(move || {
+                job();
+                worker(&shared);
+            })
             .expect("labrpc: cannot spawn a handler thread");
     }
 }
 
-fn take_one(idle: &AtomicUsize) -> bool {
-    idle.fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| n.checked_sub(1))
-        .is_ok()
+impl Drop for Pool {
+    fn drop(&mut self) {
+        self.shared.queue.lock().closed = true;
+        self.shared.work.notify_all();
+    }
 }
 
-fn worker(first: Job, jobs_rx: Receiver<Job>, idle: Arc<AtomicUsize>) {
-    first();
+fn worker(shared: &Shared) {
+    let mut queue = shared.queue.lock();
     loop {
-        idle.fetch_add(1, Ordering::AcqRel);
-        loop {
-            match jobs_rx.recv_timeout(IDLE_WORKER_LINGER) {
-                Ok(job) => {
-                    job();
-                    break;
-                }
-                // Retire only if nobody has promised a job to this thread.
-                Err(RecvTimeoutError::Timeout) if take_one(&idle) => return,
-                Err(RecvTimeoutError::Timeout) => continue,
-                Err(RecvTimeoutError::Disconnected) => return,
-            }
+        if let Some(job) = queue.jobs.pop_front() {
+            drop(queue);
+            job();
+            queue = shared.queue.lock();
+            continue;
+        }
+        if queue.closed {
+            return;
+        }
+        queue.idle += 1;
+        let timed_out = shared
+            .work
+            .wait_for(&mut queue, IDLE_WORKER_LINGER)
+            .timed_out();
+        queue.idle -= 1;
+        if timed_out && queue.jobs.is_empty() {
+            return;
         }
     }
 }
