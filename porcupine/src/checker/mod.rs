@@ -192,10 +192,7 @@ fn run<M: Model>(
         .collect();
     let cancel = CancelToken::new();
     let memory = Memory::new(options.memory_limit.max(8));
-    let parallelism = options
-        .workers
-        .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()))
-        .max(1);
+    let parallelism = options.workers.unwrap_or_else(machine_parallelism).max(1);
     let workers = parallelism.min(parts.len()).max(1);
     let pool = Pool {
         searches: &searches,
@@ -239,6 +236,13 @@ fn run<M: Model>(
         }
     }
     combine(searches, &parts, options.verbose)
+}
+
+/// The machine's parallelism, asked once: the query reads cgroup files, which costs more
+/// than checking a small history.
+fn machine_parallelism() -> usize {
+    static PARALLELISM: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
+    *PARALLELISM.get_or_init(|| std::thread::available_parallelism().map_or(2, |n| n.get()))
 }
 
 /// Panics with a clear message if the model's partition does not cover every operation

@@ -43,7 +43,7 @@ fn pair(text: &str, line: usize) -> Result<(i64, i64), FormatError> {
 /// Parses a whole log into events (client id = process).
 pub fn parse(text: &str) -> Result<Vec<Event<EtcdInput, EtcdOutput>>, FormatError> {
     let mut events = Vec::new();
-    let mut open: HashMap<i64, usize> = HashMap::new();
+    let mut open: HashMap<i64, (usize, String)> = HashMap::new();
     let mut next_id = 0usize;
     for (number, raw) in text.lines().enumerate() {
         let line = number + 1;
@@ -80,7 +80,10 @@ pub fn parse(text: &str) -> Result<Vec<Event<EtcdInput, EtcdOutput>>, FormatErro
                         return Err(FormatError::new(line, format!("unknown function {other}")));
                     }
                 };
-                if open.insert(process, next_id).is_some() {
+                if open
+                    .insert(process, (next_id, function.to_string()))
+                    .is_some()
+                {
                     return Err(FormatError::new(
                         line,
                         format!(
@@ -95,9 +98,18 @@ pub fn parse(text: &str) -> Result<Vec<Event<EtcdInput, EtcdOutput>>, FormatErro
                 let output = match (kind, function) {
                     (":ok", ":read") if value == "nil" => EtcdOutput::Read(None),
                     (":ok", ":read") => EtcdOutput::Read(Some(integer(value, line)?)),
-                    (":ok", ":write") => EtcdOutput::Written,
-                    (":ok", ":cas") => EtcdOutput::Cas(true),
-                    (":fail", ":cas") => EtcdOutput::Cas(false),
+                    (":ok", ":write") => {
+                        integer(value, line)?;
+                        EtcdOutput::Written
+                    }
+                    (":ok", ":cas") => {
+                        pair(value, line)?;
+                        EtcdOutput::Cas(true)
+                    }
+                    (":fail", ":cas") => {
+                        pair(value, line)?;
+                        EtcdOutput::Cas(false)
+                    }
                     (":fail", ":read") if value == ":timed-out" => EtcdOutput::Unknown,
                     _ => {
                         return Err(FormatError::new(
@@ -106,12 +118,18 @@ pub fn parse(text: &str) -> Result<Vec<Event<EtcdInput, EtcdOutput>>, FormatErro
                         ));
                     }
                 };
-                let Some(id) = open.remove(&process) else {
+                let Some((id, invoked)) = open.remove(&process) else {
                     return Err(FormatError::new(
                         line,
                         format!("process {process} returns without an open operation"),
                     ));
                 };
+                if invoked != function {
+                    return Err(FormatError::new(
+                        line,
+                        format!("process {process} invoked {invoked} but returns {function}"),
+                    ));
+                }
                 events.push(Event::ret(process, id, output));
             }
             // Indeterminate: the operation never returns (the process is not reused upstream,

@@ -170,7 +170,7 @@ fn record(text: &str, line: usize) -> Result<Record, FormatError> {
 pub fn parse(text: &str) -> Result<Vec<Event<KvInput, KvOutput>>, FormatError> {
     let mut events: Vec<Event<KvInput, KvOutput>> = Vec::new();
     // process -> (operation id, index of its call event)
-    let mut open: HashMap<i64, (usize, usize)> = HashMap::new();
+    let mut open: HashMap<i64, (usize, usize, KvOp)> = HashMap::new();
     let mut dropped_calls: Vec<usize> = Vec::new();
     let mut next_id = 0usize;
     for (number, raw) in text.lines().enumerate() {
@@ -201,7 +201,7 @@ pub fn parse(text: &str) -> Result<Vec<Event<KvInput, KvOutput>>, FormatError> {
                 } else {
                     record.value.unwrap_or_default()
                 };
-                open.insert(record.process, (next_id, events.len()));
+                open.insert(record.process, (next_id, events.len(), op));
                 events.push(Event::call(
                     record.process,
                     next_id,
@@ -214,7 +214,7 @@ pub fn parse(text: &str) -> Result<Vec<Event<KvInput, KvOutput>>, FormatError> {
                 next_id += 1;
             }
             "ok" | "fail" => {
-                let Some((id, call_index)) = open.remove(&record.process) else {
+                let Some((id, call_index, invoked)) = open.remove(&record.process) else {
                     return Err(FormatError::new(
                         line,
                         format!(
@@ -223,6 +223,15 @@ pub fn parse(text: &str) -> Result<Vec<Event<KvInput, KvOutput>>, FormatError> {
                         ),
                     ));
                 };
+                if invoked != op {
+                    return Err(FormatError::new(
+                        line,
+                        format!(
+                            "process {} invoked {invoked:?} but returns {op:?}",
+                            record.process
+                        ),
+                    ));
+                }
                 if record.kind == "fail" {
                     // A definite failure had no effect: drop the operation altogether.
                     dropped_calls.push(call_index);
@@ -236,7 +245,7 @@ pub fn parse(text: &str) -> Result<Vec<Event<KvInput, KvOutput>>, FormatError> {
                 events.push(Event::ret(record.process, id, KvOutput { value }));
             }
             "info" => {
-                if let Some((_, call_index)) = open.remove(&record.process)
+                if let Some((_, call_index, _)) = open.remove(&record.process)
                     && op == KvOp::Get
                 {
                     dropped_calls.push(call_index);
@@ -250,7 +259,7 @@ pub fn parse(text: &str) -> Result<Vec<Event<KvInput, KvOutput>>, FormatError> {
             }
         }
     }
-    for (_, (_, call_index)) in open {
+    for (_, (_, call_index, _)) in open {
         if matches!(&events[call_index].kind, EventKind::Call(input) if input.op == KvOp::Get) {
             dropped_calls.push(call_index);
         }
