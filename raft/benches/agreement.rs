@@ -4,7 +4,9 @@
 //!   delivery on the leader's apply channel (latency percentiles);
 //! * pipelined: many commands in flight (a window of started-but-unapplied
 //!   commands), batched by Raft, every peer snapshotting every 1,000 entries
-//!   so the persisted state stays bounded (entries per second).
+//!   so the persisted state stays bounded (entries per second);
+//! * idle: the CPU time a 5-peer cluster with a leader uses per second of
+//!   doing nothing (heartbeats only), read from /proc/self/stat.
 //!
 //! Run with `cargo bench -p raft --bench agreement`.
 
@@ -23,12 +25,12 @@ struct Cluster {
     applied: Vec<Receiver<u64>>,
 }
 
-fn cluster() -> Cluster {
+fn cluster(peers: usize) -> Cluster {
     let net = labrpc::Network::new();
     let mut rafts = Vec::new();
     let mut applied = Vec::new();
-    for i in 0..PEERS {
-        let ends = (0..PEERS)
+    for i in 0..peers {
+        let ends = (0..peers)
             .map(|j| {
                 let name = format!("end-{i}-{j}");
                 let end = net.make_end(&name);
@@ -68,7 +70,7 @@ impl Cluster {
     fn leader(&self) -> usize {
         let t0 = Instant::now();
         loop {
-            if let Some(i) = (0..PEERS).find(|i| self.rafts[*i].get_state().1) {
+            if let Some(i) = (0..self.rafts.len()).find(|i| self.rafts[*i].get_state().1) {
                 return i;
             }
             assert!(t0.elapsed() < Duration::from_secs(10), "no leader");
@@ -146,10 +148,41 @@ fn pipelined(c: &Cluster, leader: usize, count: u64, window: u64) {
     );
 }
 
+/// User + system CPU time of this process so far (Linux).
+fn process_cpu() -> Option<Duration> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    // Fields after the command name (which is in parentheses): utime is the
+    // 14th field of the line, stime the 15th, in clock ticks (100 per second).
+    let rest = &stat[stat.rfind(')')? + 2..];
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let ticks: u64 = fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?;
+    Some(Duration::from_millis(ticks * 10))
+}
+
+fn idle(seconds: u64) {
+    let c = cluster(5);
+    c.leader();
+    let rpcs0 = c.net.total_count();
+    let cpu0 = process_cpu();
+    std::thread::sleep(Duration::from_secs(seconds));
+    let cpu1 = process_cpu();
+    let rpcs = c.net.total_count() - rpcs0;
+    match (cpu0, cpu1) {
+        (Some(a), Some(b)) => println!(
+            "idle 5-peer cluster: {:?} CPU in {seconds} s ({:.1} ms CPU per second), {} RPCs/s",
+            b - a,
+            (b - a).as_secs_f64() * 1000.0 / seconds as f64,
+            rpcs as u64 / seconds
+        ),
+        _ => println!("idle 5-peer cluster: CPU time unavailable (no /proc)"),
+    }
+    c.shutdown();
+}
+
 fn main() {
     // `cargo bench` passes --bench; `cargo test --benches` runs a quick smoke pass.
     let quick = !std::env::args().any(|a| a == "--bench");
-    let c = cluster();
+    let c = cluster(PEERS);
     let leader = c.leader();
     // Warm up.
     sequential(&c, leader, if quick { 50 } else { 500 });
@@ -158,4 +191,5 @@ fn main() {
     c.drain();
     pipelined(&c, leader, if quick { 5_000 } else { 200_000 }, 2_000);
     c.shutdown();
+    idle(if quick { 1 } else { 10 });
 }
