@@ -19,7 +19,9 @@ pub trait Model: Sync {
     /// An operation's output (what the client got back).
     type Output: Debug + Sync;
     /// The object's state. Equal states must hash equally (see [`Model::state_hash`]).
-    type State: Clone + Eq + Hash + Debug + Send;
+    /// Owned (`'static`) so the checker can free a large search's states off the caller's
+    /// thread.
+    type State: Clone + Eq + Hash + Debug + Send + 'static;
 
     /// The state before any operation.
     fn init(&self) -> Self::State;

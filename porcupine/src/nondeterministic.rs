@@ -15,7 +15,7 @@ pub trait NondeterministicModel: Sync {
     /// An operation's output.
     type Output: Debug + Sync;
     /// One possible state of the object.
-    type State: Clone + Eq + Hash + Debug + Send;
+    type State: Clone + Eq + Hash + Debug + Send + Sync + 'static;
 
     /// The possible initial states.
     fn init(&self) -> Vec<Self::State>;

@@ -213,7 +213,6 @@ impl<S> StateTable<S> {
     }
 
     /// Number of distinct states.
-    #[allow(dead_code)]
     pub(crate) fn len(&self) -> usize {
         self.states.len()
     }

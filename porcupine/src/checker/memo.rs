@@ -12,6 +12,10 @@ pub(crate) struct StepMemo {
     ops: usize,
     /// Per state number, a row with one cell per operation (allocated on first use).
     rows: Vec<Option<Box<[u32]>>>,
+    /// Per state number: whether a step from it was computed before without a row. Rows
+    /// are made on a state's second computed step, so states seen once (most states of a
+    /// key-value history) cost no row.
+    stepped_once: Vec<bool>,
     /// Set when the memory budget ran out: new rows are no longer made.
     full: bool,
 }
@@ -21,6 +25,7 @@ impl StepMemo {
         StepMemo {
             ops,
             rows: Vec::new(),
+            stepped_once: Vec::new(),
             full: false,
         }
     }
@@ -48,8 +53,13 @@ impl StepMemo {
         let index = state as usize;
         if self.rows.len() <= index {
             self.rows.resize_with(index + 1, || None);
+            self.stepped_once.resize(index + 1, false);
         }
         if self.rows[index].is_none() {
+            if !self.stepped_once[index] {
+                self.stepped_once[index] = true;
+                return;
+            }
             if self.full || !allowance.spend(self.ops * 4 + 16, budget) {
                 self.full = true;
                 return;

@@ -37,6 +37,10 @@ pub enum CheckResult {
 /// Loop iterations a partition runs before yielding its worker to the next partition.
 const SLICE: u64 = 4096;
 
+/// States plus cache entries above which a finished check frees its memory on a helper
+/// thread.
+const BACKGROUND_FREE_WEIGHT: usize = 4_000_000;
+
 /// Tuning for [`check`]; `CheckOptions::default()` is what the plain entry points use.
 #[derive(Clone, Debug)]
 pub struct CheckOptions {
@@ -316,6 +320,7 @@ fn combine<M: Model>(
     let mut all_done = true;
     let mut counts = Counts::default();
     let mut infos = Vec::new();
+    let mut leftovers = Vec::new();
     for (search, indices) in searches.into_iter().zip(parts) {
         let search = search
             .into_inner()
@@ -333,8 +338,10 @@ fn combine<M: Model>(
                 PartitionVerdict::Unknown
             }
         };
+        let (found, leftover) = search.finish();
+        leftovers.push(leftover);
         if verbose {
-            let found = search.into_partials().expect("verbose search");
+            let found = found.expect("verbose search");
             let largest = found.largest;
             infos.push(PartitionInfo {
                 operations: indices.clone(),
@@ -352,6 +359,19 @@ fn combine<M: Model>(
                 verdict,
             });
         }
+    }
+    if leftovers
+        .iter()
+        .map(|leftover| leftover.weight)
+        .sum::<usize>()
+        > BACKGROUND_FREE_WEIGHT
+    {
+        // Freeing millions of states can take longer than the search: let the caller have
+        // its verdict meanwhile. If no thread can be made, the closure and with it the
+        // memory is dropped right here.
+        let _ = std::thread::Builder::new()
+            .name("porcupine-free".into())
+            .spawn(move || drop(leftovers));
     }
     let result = if illegal {
         CheckResult::Illegal

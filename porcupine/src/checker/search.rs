@@ -404,15 +404,27 @@ impl<'a, M: Model> Search<'a, M> {
         partials.record(&sequence);
     }
 
-    /// Number of (set, state) pairs memoised.
-    #[allow(dead_code)]
-    pub(crate) fn cache_len(&self) -> usize {
-        self.cache.len()
+    /// Splits the finished search into its partial linearizations (verbose mode only:
+    /// distinct sequences of local operation ids, longest first, and per operation the
+    /// index of its longest one) and the memory it used.
+    pub(crate) fn finish(self) -> (Option<Found>, Leftovers<M::State>) {
+        let leftovers = Leftovers {
+            weight: self.states.len() + self.cache.len(),
+            _states: self.states,
+            _cache: self.cache,
+            _memo: self.memo,
+        };
+        (self.partials.map(Partials::finish), leftovers)
     }
+}
 
-    /// The partial linearizations found (verbose mode only): distinct sequences of local
-    /// operation ids, longest first, and per operation the index of its longest one.
-    pub(crate) fn into_partials(self) -> Option<Found> {
-        self.partials.map(Partials::finish)
-    }
+/// The bulk of a finished search's memory: big ones are freed on a helper thread so the
+/// verdict is not held up by millions of deallocations.
+/// Held only to be dropped.
+pub(crate) struct Leftovers<S> {
+    /// Number of states and cache entries: a proxy for the time freeing them takes.
+    pub(crate) weight: usize,
+    _states: StateTable<S>,
+    _cache: Cache,
+    _memo: StepMemo,
 }
