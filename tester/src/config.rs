@@ -157,6 +157,7 @@ impl<S: TestServer> Config<S> {
     pub fn fatal(&self, msg: impl Display) -> ! {
         self.fatal_called.store(true, Ordering::Relaxed);
         println!("Fatal: {msg}");
+        log::error!(target: "tester::test", "Fatal: {msg}");
         panic!("{msg}");
     }
 

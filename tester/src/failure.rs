@@ -29,6 +29,7 @@ impl FailureHandle {
     pub fn fail(&self, message: impl std::fmt::Display) {
         let message = message.to_string();
         println!("Fatal: {message}");
+        log::error!(target: "tester::test", "Fatal: {message}");
         self.first.lock().get_or_insert(message);
     }
 
