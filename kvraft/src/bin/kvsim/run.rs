@@ -25,6 +25,12 @@ use crate::workload::{ClientLog, Clients, KvOperation, Mix};
 /// unfinished writes stay in the history with unknown outcomes.
 const DRAIN_GRACE: Duration = Duration::from_secs(5);
 
+/// How long the verbose check that draws the picture may search, after the
+/// plain check gave its verdict (when the verdict is "unknown", the picture
+/// gets only a short try).
+const DRAW_BUDGET: Duration = Duration::from_secs(20);
+const DRAW_BUDGET_UNDECIDED: Duration = Duration::from_secs(5);
+
 /// File names inside the output folder.
 const HISTORY_FILE: &str = "history.json";
 const HTML_FILE: &str = "history.html";
@@ -103,7 +109,16 @@ pub fn run(args: &RunArgs, interrupts: &Receiver<()>) -> u8 {
         Duration::from_secs_f64(args.check_timeout),
     );
     let html_path = folder.join(HTML_FILE);
-    let html_written = verdict::write_html(&html_path, &checked.info, &annotate::annotations());
+    let budget = match checked.result {
+        CheckResult::Unknown => DRAW_BUDGET_UNDECIDED,
+        _ => DRAW_BUDGET,
+    };
+    let drawing = verdict::draw(
+        &html_path,
+        &recorded.operations,
+        &annotate::annotations(),
+        budget,
+    );
 
     let latency = Latency::of(recorded.latencies_ns.clone());
     let summary = Summary {
@@ -119,7 +134,7 @@ pub fn run(args: &RunArgs, interrupts: &Receiver<()>) -> u8 {
         latency,
         faults: &fault_events,
     };
-    summary.print(&checked);
+    summary.print(&checked, drawing.as_ref().ok());
     let summary_path = folder.join(SUMMARY_FILE);
     let summary_written = write_json(&summary_path, &summary);
 
@@ -135,7 +150,7 @@ pub fn run(args: &RunArgs, interrupts: &Receiver<()>) -> u8 {
     }
     let all_written = report_file(
         &html_path,
-        html_written,
+        drawing.map(|_| ()),
         "the picture: operations, linearization, faults; open it in a browser",
     ) & report_file(&summary_path, summary_written, "these figures as JSON");
 
@@ -259,15 +274,28 @@ struct Summary<'a> {
 }
 
 impl Summary<'_> {
-    fn print(&self, checked: &verdict::Checked) {
+    fn print(&self, checked: &verdict::Checked, drawing: Option<&verdict::Drawing>) {
         println!(
             "verdict: {} ({} operations checked in {:.2} s)",
             checked.describe(),
             self.completed + self.unknown_outcome_writes,
             self.check_seconds
         );
-        for culprit in checked.culprits() {
-            println!("  cannot be placed: {culprit}");
+        if let Some(drawing) = drawing {
+            for culprit in &drawing.culprits {
+                println!("  cannot be placed: {culprit}");
+            }
+            if !drawing.complete {
+                println!(
+                    "  (the picture's search ran out of time: some partitions show as undecided)"
+                );
+            }
+        }
+        if checked.result == CheckResult::Unknown {
+            println!(
+                "  the checker needs more time for this history: give it --check-timeout, or make the \
+                 history easier to check with fewer --clients or more --keys"
+            );
         }
         println!(
             "operations: {} completed, {} writes cut off with unknown outcome, {:.0} ops/s over {:.1} s{}",

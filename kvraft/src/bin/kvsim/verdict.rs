@@ -33,8 +33,6 @@ pub fn write_history(
 pub struct Checked {
     /// The verdict.
     pub result: CheckResult,
-    /// Partial linearizations, for the picture.
-    pub info: KvInfo,
     /// Time the check took.
     pub took: Duration,
 }
@@ -48,43 +46,16 @@ impl Checked {
             CheckResult::Unknown => "unknown (the check timed out)",
         }
     }
-
-    /// For a history that is not linearizable: per illegal key, the first
-    /// operation that cannot be placed.
-    pub fn culprits(&self) -> Vec<String> {
-        let history = self.info.history();
-        self.info
-            .partitions()
-            .iter()
-            .filter_map(|partition| partition.first_unplaceable(history))
-            .map(|index| {
-                let op = &history[index];
-                let input = &op.input;
-                format!(
-                    "client {} {:?}({:?}{}) -> {:?}, called at {} ns",
-                    op.client_id,
-                    input.op,
-                    input.key,
-                    if input.value.is_empty() {
-                        String::new()
-                    } else {
-                        format!(", {:?}", input.value)
-                    },
-                    op.output.value,
-                    op.call
-                )
-            })
-            .collect()
-    }
 }
 
-/// Checks `operations` with the partitioned Put/Append/Get model, verbosely
-/// (for the picture), giving up after `timeout`. Marks the check on the
-/// fault timeline.
+/// Checks `operations` with the partitioned Put/Append/Get model, giving up
+/// after `timeout`, and marks the check on the fault timeline. The plain
+/// check: the verbose one, which also keeps partial linearizations for the
+/// picture, is many times slower.
 pub fn check(operations: &[KvOperation], timeout: Duration) -> Checked {
     annotate::checker_begin(&format!("{} operations", operations.len()));
     let started = Instant::now();
-    let (result, info) = porcupine::check_operations_verbose(&KvModel, operations, Some(timeout));
+    let result = porcupine::check_operations(&KvModel, operations, Some(timeout));
     let took = started.elapsed();
     let details = format!(
         "{} operations in {:.2} s",
@@ -96,10 +67,53 @@ pub fn check(operations: &[KvOperation], timeout: Duration) -> Checked {
         CheckResult::Illegal => annotate::checker_failure("not linearizable", &details),
         CheckResult::Unknown => annotate::checker_neutral("unknown (timeout)", &details),
     }
-    Checked { result, info, took }
+    Checked { result, took }
 }
 
-/// Writes the HTML picture of the checked history and the timeline.
-pub fn write_html(path: &Path, info: &KvInfo, annotations: &[Annotation]) -> std::io::Result<()> {
-    porcupine::visualize_path(&KvModel, info, annotations, path)
+/// The picture of a history, and what its verbose check found.
+pub struct Drawing {
+    /// Whether the verbose check decided every partition within its budget
+    /// (if not, the picture shows undecided partitions).
+    pub complete: bool,
+    /// For a history that is not linearizable: per illegal key, the first
+    /// operation that cannot be placed.
+    pub culprits: Vec<String>,
+}
+
+/// Runs the verbose check (at most `budget`) for the partial
+/// linearizations, and writes the HTML picture of the history with the
+/// timeline's `annotations` to `path`.
+pub fn draw(
+    path: &Path,
+    operations: &[KvOperation],
+    annotations: &[Annotation],
+    budget: Duration,
+) -> std::io::Result<Drawing> {
+    let (result, info) = porcupine::check_operations_verbose(&KvModel, operations, Some(budget));
+    porcupine::visualize_path(&KvModel, &info, annotations, path)?;
+    Ok(Drawing {
+        complete: result != CheckResult::Unknown,
+        culprits: culprits(&info),
+    })
+}
+
+fn culprits(info: &KvInfo) -> Vec<String> {
+    let history = info.history();
+    info.partitions()
+        .iter()
+        .filter_map(|partition| partition.first_unplaceable(history))
+        .map(|index| {
+            let op = &history[index];
+            let input = &op.input;
+            let value = if input.value.is_empty() {
+                String::new()
+            } else {
+                format!(", {:?}", input.value)
+            };
+            format!(
+                "client {} {:?}({:?}{value}) -> {:?}, called at {} ns",
+                op.client_id, input.op, input.key, op.output.value, op.call
+            )
+        })
+        .collect()
 }
