@@ -101,10 +101,13 @@ impl Progress {
         )
     }
 
-    /// Leaves the display with a final message.
-    pub fn finish(&self, message: &str) {
+    /// Leaves the display with a final message; the bar stays where it got
+    /// to if the run was cut short.
+    pub fn finish(&self, message: &str, cut_short: bool) {
         if self.bar.is_hidden() {
             eprintln!("{message}");
+        } else if cut_short {
+            self.bar.abandon_with_message(message.to_string());
         } else {
             self.bar.finish_with_message(message.to_string());
         }

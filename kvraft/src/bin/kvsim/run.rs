@@ -14,6 +14,7 @@ use crate::cli::{
 };
 use crate::cluster::Cluster;
 use crate::faults::{FaultEvent, FaultSchedule};
+use crate::interrupt;
 use crate::output;
 use crate::progress::{self, Progress, Snapshot};
 use crate::stats::Latency;
@@ -88,6 +89,7 @@ pub fn run(args: &RunArgs, interrupts: &Receiver<()>) -> u8 {
     let fault_events = schedule.stop();
     let logs = drain(clients, &cluster, interrupts);
     cluster.shut_down();
+    interrupt::set_finishing();
     if let Some(failure) = cluster.start_failure() {
         eprintln!("kvsim: a server could not restart: {failure}");
         return EXIT_FAILED;
@@ -196,9 +198,10 @@ fn watch(
     } else {
         "time is up"
     };
-    display.finish(&format!(
-        "{why}: {completed} operations; mending faults and letting the clients finish"
-    ));
+    display.finish(
+        &format!("{why}: {completed} operations; mending faults and letting the clients finish"),
+        interrupted,
+    );
     interrupted
 }
 
