@@ -150,10 +150,11 @@ fn generic_client(
             history::put(cfg, ck, &key, &nv, Some(op_log), client_id);
             j += 1;
         } else {
-            let v = history::get(cfg, ck, &key, Some(op_log), client_id);
-            if !params.randomkeys && v != last {
-                panic!("get wrong value, key {key}, wanted:\n{last}\n, got\n{v}\n");
-            }
+            history::get_with(cfg, ck, &key, Some(op_log), client_id, |v| {
+                if !params.randomkeys && v != last {
+                    panic!("get wrong value, key {key}, wanted:\n{last}\n, got\n{v}\n");
+                }
+            });
         }
     }
     j
@@ -238,10 +239,11 @@ pub fn generic_test(part: &str, params: Generic) {
                 panic!("failure");
             };
             let key = i.to_string();
-            let v = history::get(&cfg, &ck, &key, Some(&op_log), 0);
-            if !params.randomkeys {
-                check_clnt_appends(i, &v, j);
-            }
+            history::get_with(&cfg, &ck, &key, Some(&op_log), 0, |v| {
+                if !params.randomkeys {
+                    check_clnt_appends(i, v, j);
+                }
+            });
         }
         if clients.join().is_err() {
             panic!("failure");

@@ -116,19 +116,46 @@ pub fn try_get(
     log: Option<&OpLog>,
     cli: i64,
 ) -> Result<String, ClerkError> {
+    match log {
+        // Nothing to record: the caller gets the value itself.
+        None => try_get_with(cfg, ck, key, None, cli, |_| ()).map(|((), value)| value),
+        Some(_) => try_get_with(cfg, ck, key, log, cli, str::to_owned).map(|(copy, _)| copy),
+    }
+}
+
+/// [`get`] that hands the value to `inspect` and then records it without
+/// copying it (a Get's output is the client's whole key, up to ~100 KB here).
+/// Returns what `inspect` returned, and the value when it was not recorded.
+#[track_caller]
+pub fn get_with<T>(
+    cfg: &ClassicConfig,
+    ck: &TestClerk,
+    key: &str,
+    log: Option<&OpLog>,
+    cli: i64,
+    inspect: impl FnOnce(&str) -> T,
+) -> T {
+    unwrap_clerk(try_get_with(cfg, ck, key, log, cli, inspect)).0
+}
+
+fn try_get_with<T>(
+    cfg: &ClassicConfig,
+    ck: &TestClerk,
+    key: &str,
+    log: Option<&OpLog>,
+    cli: i64,
+    inspect: impl FnOnce(&str) -> T,
+) -> Result<(T, String), ClerkError> {
     let call = now_nanos();
     let value = ck.get(key)?;
     let return_time = now_nanos();
-    record(
-        cfg,
-        log,
-        cli,
-        KvInput::get(key),
-        KvOutput::new(value.as_str()),
-        call,
-        return_time,
-    );
-    Ok(value)
+    let inspected = inspect(&value);
+    let output = KvOutput { value };
+    let unrecorded = record(cfg, log, cli, KvInput::get(key), output, call, return_time);
+    Ok((
+        inspected,
+        unrecorded.map(|output| output.value).unwrap_or_default(),
+    ))
 }
 
 /// [`put`] that returns the Clerk's error instead of failing.
@@ -179,7 +206,8 @@ pub fn try_append(
     Ok(())
 }
 
-/// Counts one finished operation and, given a log, records it.
+/// Counts one finished operation and, given a log, records it; hands the
+/// output back when there is no log.
 fn record(
     cfg: &ClassicConfig,
     log: Option<&OpLog>,
@@ -188,17 +216,19 @@ fn record(
     output: KvOutput,
     call: i64,
     return_time: i64,
-) {
+) -> Option<KvOutput> {
     cfg.op();
-    if let Some(log) = log {
-        log.append(Operation {
-            client_id,
-            input,
-            call,
-            output,
-            return_time,
-        });
-    }
+    let Some(log) = log else {
+        return Some(output);
+    };
+    log.append(Operation {
+        client_id,
+        input,
+        call,
+        output,
+        return_time,
+    });
+    None
 }
 
 /// Go's `check(cfg, t, ck, key, value)`: an unrecorded Get must read `value`.
