@@ -17,4 +17,7 @@ pub enum RaftError {
     /// is not an index into `peers`).
     #[error("invalid raft configuration: {0}")]
     InvalidConfig(String),
+    /// The operating system refused to start the peer's threads.
+    #[error("cannot start the peer's threads: {0}")]
+    Threads(String),
 }

@@ -180,13 +180,15 @@ impl<C: Command> Raft<C> {
                 Ok(raft)
             }
             (timer, applier) => {
+                let reason = [&timer, &applier]
+                    .into_iter()
+                    .find_map(|r| r.as_ref().err().map(|e| e.to_string()))
+                    .unwrap_or_default();
                 raft.kill();
                 for handle in [timer, applier].into_iter().flatten() {
                     let _ = handle.join();
                 }
-                Err(RaftError::InvalidConfig(
-                    "cannot spawn the peer's threads".into(),
-                ))
+                Err(RaftError::Threads(reason))
             }
         }
     }
@@ -380,5 +382,101 @@ impl<C: Command> Shared<C> {
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+
+    fn ends(net: &labrpc::Network, n: usize, me: usize) -> Vec<labrpc::ClientEnd> {
+        (0..n)
+            .map(|j| {
+                let name = format!("{me}->{j}");
+                let end = net.make_end(&name);
+                net.connect(&name, &format!("peer-{j}"));
+                net.enable(&name, true);
+                end
+            })
+            .collect()
+    }
+
+    /// Bytes in the persister that do not decode make `new` fail with a clear
+    /// error instead of starting from an empty state.
+    #[test]
+    fn corrupt_persisted_state_is_an_error() {
+        let net = labrpc::Network::new();
+        let persister = labrpc::Persister::new();
+        persister.save(vec![0xff, 0xff, 0xff], None);
+        let (tx, _rx) = channel::unbounded();
+        let err = Raft::<u64>::new(ends(&net, 1, 0), 0, persister, tx).unwrap_err();
+        assert!(
+            matches!(err, RaftError::CorruptState { len: 3, .. }),
+            "{err}"
+        );
+        net.cleanup();
+    }
+
+    /// `me` outside the peer list is rejected.
+    #[test]
+    fn me_out_of_range_is_an_error() {
+        let net = labrpc::Network::new();
+        let (tx, _rx) = channel::unbounded();
+        let err = Raft::<u64>::new(ends(&net, 2, 0), 2, labrpc::Persister::new(), tx).unwrap_err();
+        assert!(matches!(err, RaftError::InvalidConfig(_)), "{err}");
+        net.cleanup();
+    }
+
+    /// A lone peer elects itself, commits on its own, restarts from what it
+    /// persisted, and after kill closes its apply channel and refuses work.
+    #[test]
+    fn single_peer_commits_restarts_and_dies_cleanly() {
+        let net = labrpc::Network::new();
+        let persister = labrpc::Persister::new();
+        let (tx, rx) = channel::bounded(0);
+        let raft = Raft::<u64>::new(ends(&net, 1, 0), 0, persister.clone(), tx).unwrap();
+        let changes = raft.subscribe();
+        // Candidate and leader in one step: one change, to the final state.
+        assert_eq!(
+            changes.recv_timeout(Duration::from_secs(5)).unwrap(),
+            (1, true)
+        );
+        assert_eq!(raft.start(7), Some((1, 1)));
+        assert_eq!(
+            rx.recv().unwrap(),
+            ApplyMsg::Command {
+                index: 1,
+                term: 1,
+                command: 7
+            }
+        );
+        assert!(raft.persist_bytes() > 0);
+        raft.kill();
+        assert!(rx.recv().is_err(), "kill closes the apply channel");
+        assert!(changes.recv().is_err(), "kill closes subscriptions");
+        assert_eq!(raft.start(8), None);
+
+        let (tx, rx) = channel::bounded(0);
+        let again = Raft::<u64>::new(ends(&net, 1, 1), 0, persister.copy(), tx).unwrap();
+        let (term, _) = again.get_state();
+        assert!(term >= 1, "the term survives a restart");
+        let (index, _) = loop {
+            if let Some(accepted) = again.start(9) {
+                break accepted;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        };
+        assert_eq!(index, 2, "the log survives a restart");
+        let applied: Vec<u64> = (0..2)
+            .map(|_| match rx.recv().unwrap() {
+                ApplyMsg::Command { command, .. } => command,
+                other => panic!("unexpected {other:?}"),
+            })
+            .collect();
+        assert_eq!(applied, vec![7, 9]);
+        again.kill();
+        net.cleanup();
     }
 }
