@@ -170,3 +170,44 @@ fn handle_put_append(rsm: &Rsm<ClassicKv>, me: usize, args: PutAppendArgs) -> Pu
     }
     PutAppendReply { status }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ends(network: &labrpc::Network) -> Vec<ClientEnd> {
+        vec![network.make_end("classic-start-test")]
+    }
+
+    /// A snapshot that does not decode stops the start with an error naming
+    /// the server and the snapshot, instead of a panic.
+    #[test]
+    fn corrupt_snapshot_fails_start() {
+        let network = labrpc::Network::new();
+        let persister = Persister::new();
+        persister.save(
+            Vec::new(),
+            Some(std::sync::Arc::from(&[0xff_u8, 0xff, 0xff][..])),
+        );
+        let error = ClassicServer::start(ends(&network), 0, persister, Some(1000))
+            .err()
+            .expect("a corrupt snapshot must not start");
+        let text = error.to_string();
+        assert!(text.contains("classic KV server 0"), "{text}");
+        assert!(text.contains("snapshot"), "{text}");
+        network.cleanup();
+    }
+
+    /// Raft state that does not decode stops the start with an error.
+    #[test]
+    fn corrupt_raft_state_fails_start() {
+        let network = labrpc::Network::new();
+        let persister = Persister::new();
+        persister.save(vec![0xff; 7], None);
+        let error = ClassicServer::start(ends(&network), 0, persister, None)
+            .err()
+            .expect("corrupt raft state must not start");
+        assert!(matches!(error, StartError::Rsm { me: 0, .. }), "{error}");
+        network.cleanup();
+    }
+}
