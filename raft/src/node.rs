@@ -241,13 +241,13 @@ impl<C: Command> Raft<C> {
     /// dropped.
     pub fn kill(&self) {
         {
-            let _core = self.shared.core.lock();
+            let core = self.shared.core.lock();
             if self.shared.killed.swap(true, Ordering::SeqCst) {
                 return;
             }
             self.shared.subscribers.lock().clear();
+            log::debug!(target: "raft::election", "S{} T{} killed", self.shared.me, core.term());
         }
-        log::debug!(target: "raft::election", "S{} killed", self.shared.me);
         self.shared.stop_tx.lock().take();
         for link in self.shared.links.iter().flatten() {
             link.close();
