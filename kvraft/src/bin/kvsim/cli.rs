@@ -19,13 +19,22 @@ pub const EXIT_FAILED: u8 = 4;
 const EXIT_CODES: &str = "\
 Exit status: 0 the history is linearizable, 1 it is not, 2 bad flags,
 3 the check timed out (unknown), 4 the run or its output failed.
-The seed fixes the fault schedule, the network's drops and delays and the
-clients' choice of operations; threads still interleave as they please.";
 
-/// A fault-injected Put/Append/Get cluster on the simulated network, checked
-/// for linearizability with porcupine.
+The seed fixes the fault schedule (which fault, when, for how long, and
+which servers, except that \"the leader\" is whoever leads at that moment)
+and each client's sequence of operations. Threads still interleave as they
+please, so the network's drops and delays and the exact history differ
+from run to run.
+
+RUST_LOG=raft=debug (or any target) prints log lines on stderr;
+LAB_LOG_DIR=DIR writes a debug log file for the run there.";
+
+/// A fault-injected Put/Append/Get cluster on the simulated network: clients
+/// run against it while servers crash and the network drops, delays and
+/// partitions, then porcupine checks the recorded history for
+/// linearizability.
 #[derive(Parser, Debug)]
-#[command(name = "kvsim", version, about, after_help = EXIT_CODES)]
+#[command(name = "kvsim", version, after_help = EXIT_CODES)]
 #[command(args_conflicts_with_subcommands = true)]
 pub struct Cli {
     /// `bench` for the fault-free benchmark; no subcommand for a checked run.
@@ -59,8 +68,8 @@ pub struct RunArgs {
     /// Faults to inject, comma-separated: none, unreliable, partitions, crashes, all.
     #[arg(long, value_enum, value_delimiter = ',', default_value = "all")]
     pub faults: Vec<FaultKind>,
-    /// Seed of the fault schedule, the network and the clients' choices
-    /// (default: random, printed).
+    /// Seed of the fault schedule and the clients' choices (default: random,
+    /// printed).
     #[arg(long)]
     pub seed: Option<u64>,
     /// Output folder (default: kvsim-out/<time>-seed<seed>).
