@@ -55,8 +55,8 @@ mod visualize;
 
 pub use annotation::Annotation;
 pub use checker::{
-    CheckOptions, CheckOutcome, CheckResult, check, check_events, check_events_verbose,
-    check_operations, check_operations_verbose,
+    CheckOptions, CheckOutcome, CheckResult, DEFAULT_MEMORY_LIMIT, check, check_events,
+    check_events_verbose, check_operations, check_operations_verbose,
 };
 pub use info::{LinearizationInfo, PartitionInfo, PartitionVerdict};
 pub use model::{CancelToken, Model};

@@ -43,6 +43,10 @@ struct CheckArgs {
     /// Give up after this many seconds per file (verdict "unknown (timeout)").
     #[arg(long, value_name = "SECS")]
     timeout: Option<f64>,
+    /// Memory the search may reserve, in MiB (default 1536); past it a key is left
+    /// undecided, so the verdict may become "unknown".
+    #[arg(long, value_name = "MIB")]
+    memory_limit: Option<usize>,
     /// Write the HTML visualisation here (a directory when several files are checked).
     #[arg(long, value_name = "PATH")]
     html: Option<PathBuf>,
@@ -83,6 +87,7 @@ enum Verdict {
 
 struct Settings {
     timeout: Option<Duration>,
+    memory_limit: usize,
 }
 
 fn main() -> ExitCode {
@@ -109,7 +114,18 @@ fn main() -> ExitCode {
             return ExitCode::from(3);
         }
     };
-    let settings = Settings { timeout };
+    let memory_limit = match args.memory_limit {
+        None => porcupine::DEFAULT_MEMORY_LIMIT,
+        Some(mib) if mib > 0 && mib < usize::MAX >> 20 => mib << 20,
+        Some(mib) => {
+            eprintln!("porcupine: --memory-limit must be a positive number of MiB, not {mib}");
+            return ExitCode::from(3);
+        }
+    };
+    let settings = Settings {
+        timeout,
+        memory_limit,
+    };
     let several = args.files.len() > 1;
     if let (Some(dir), true) = (&args.html, several)
         && let Err(error) = std::fs::create_dir_all(dir)
@@ -301,14 +317,17 @@ where
     M::Input: Clone,
     M::Output: Clone,
 {
-    let Some(html) = html else {
-        return Verdict::Checked(porcupine::check_operations(
-            model,
-            &operations,
-            settings.timeout,
-        ));
+    let options = porcupine::CheckOptions {
+        timeout: settings.timeout,
+        verbose: html.is_some(),
+        memory_limit: settings.memory_limit,
+        ..porcupine::CheckOptions::default()
     };
-    let (result, info) = porcupine::check_operations_verbose(model, &operations, settings.timeout);
+    let outcome = porcupine::check(model, &operations, &options);
+    let (Some(html), Some(info)) = (html, outcome.info) else {
+        return Verdict::Checked(outcome.result);
+    };
+    let result = outcome.result;
     if let Err(error) = porcupine::visualize_path(model, &info, &annotations, html) {
         return Verdict::Bad(format!("cannot write {}: {error}", html.display()));
     }

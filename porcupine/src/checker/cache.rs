@@ -4,9 +4,9 @@
 //!
 //! Numbering states means the cache compares and stores integers instead of states, a
 //! state owned by millions of cache entries is stored (and freed) once, and "same state"
-//! is an integer comparison. Memory is charged against a budget shared by every
-//! partition of a check; once it is spent the cache stops growing, which keeps the search
-//! correct (the cache only prunes) but unbounded in time — the timeout then ends it.
+//! is an integer comparison. Memory (by vector capacity, so growth slack counts) is
+//! charged against a budget shared by every partition of a check; a search that needs
+//! more gives up, leaving its partition undecided.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 
@@ -94,6 +94,31 @@ impl Allowance {
     }
 }
 
+/// Makes room for `additional` more elements, charging the capacity it adds (vectors
+/// double, so charging by length would undercount by up to half); false if the budget is
+/// spent (nothing is reserved then).
+pub(crate) fn reserve<T>(
+    vector: &mut Vec<T>,
+    additional: usize,
+    allowance: &mut Allowance,
+    budget: &Budget,
+) -> bool {
+    if vector.len() + additional <= vector.capacity() {
+        return true;
+    }
+    let capacity = (vector.capacity() * 2)
+        .max(vector.len() + additional)
+        .max(64);
+    if !allowance.spend(
+        (capacity - vector.capacity()) * std::mem::size_of::<T>(),
+        budget,
+    ) {
+        return false;
+    }
+    vector.reserve_exact(capacity - vector.len());
+    true
+}
+
 /// Open-addressing index of entry numbers with hash fingerprints.
 struct Slots {
     slots: Vec<u64>,
@@ -133,18 +158,27 @@ impl Slots {
         self.slots[slot] = (hash & FINGERPRINT) | (index as u64 + 1);
     }
 
-    /// Doubles the table if `entries` passed half its size. Gives up (returns false) if the
-    /// check is cancelled meanwhile: the owner then stops using the table.
-    fn grow_if_needed(&mut self, entries: usize, hashes: &[u64], cancel: &CancelToken) -> bool {
+    /// Bytes the table will take on when it holds `entries` (it doubles past half full).
+    fn growth_cost(&self, entries: usize) -> usize {
         if entries * 2 <= self.slots.len() {
-            return true;
+            0
+        } else {
+            self.slots.len() * 2 * std::mem::size_of::<u64>()
+        }
+    }
+
+    /// Doubles the table if `entries` passed half its size. Stops half-way if the check is
+    /// cancelled meanwhile (the table is then unusable, but its search is ending).
+    fn grow_if_needed(&mut self, entries: usize, hashes: &[u64], cancel: &CancelToken) {
+        if entries * 2 <= self.slots.len() {
+            return;
         }
         let capacity = self.slots.len() * 2;
         self.slots = vec![EMPTY; capacity];
         self.mask = capacity - 1;
         for (index, &hash) in hashes.iter().enumerate() {
             if index % 65536 == 65535 && cancel.is_cancelled() {
-                return false;
+                return;
             }
             let mut slot = (hash as usize) & self.mask;
             while self.slots[slot] != EMPTY {
@@ -152,7 +186,6 @@ impl Slots {
             }
             self.fill(slot, hash, index);
         }
-        true
     }
 }
 
@@ -177,8 +210,8 @@ impl<S> StateTable<S> {
         &self.states[id as usize]
     }
 
-    /// The number of `state`, adding it if new. States are always kept (the search needs
-    /// them) but charged to the budget, leaving less for the cache.
+    /// The number of `state`, adding it if new; `None` if the memory budget is spent
+    /// (the search then gives up: it cannot go on without its states).
     #[inline]
     pub(crate) fn intern<M: Model<State = S>>(
         &mut self,
@@ -187,21 +220,25 @@ impl<S> StateTable<S> {
         allowance: &mut Allowance,
         budget: &Budget,
         cancel: &CancelToken,
-    ) -> u32 {
+    ) -> Option<u32> {
         let hash = crate::hashing::mix64(model.state_hash(&state));
         let slot = match self
             .slots
             .probe(hash, |index| model.equal(&self.states[index], &state))
         {
-            Ok(index) => return index as u32,
+            Ok(index) => return Some(index as u32),
             Err(slot) => slot,
         };
-        let cost = std::mem::size_of::<S>() + 8 + 16 + model.state_heap_bytes(&state);
-        allowance.spend(cost, budget);
-        assert!(
-            self.states.len() < MAX_ENTRIES,
-            "more than 2^32 distinct model states"
-        );
+        // The state's own heap, plus the allocator's bookkeeping for it.
+        let heap = model.state_heap_bytes(&state);
+        let fits = self.states.len() < MAX_ENTRIES
+            && reserve(&mut self.states, 1, allowance, budget)
+            && reserve(&mut self.hashes, 1, allowance, budget)
+            && allowance.spend(self.slots.growth_cost(self.states.len() + 1), budget)
+            && allowance.spend(if heap > 0 { heap + 16 } else { 0 }, budget);
+        if !fits {
+            return None;
+        }
         let index = self.states.len();
         self.slots.fill(slot, hash, index);
         self.states.push(state);
@@ -209,7 +246,7 @@ impl<S> StateTable<S> {
         // An interrupted grow leaves the table unusable, but the search is being cancelled.
         self.slots
             .grow_if_needed(self.states.len(), &self.hashes, cancel);
-        index as u32
+        Some(index as u32)
     }
 
     /// Number of distinct states.
@@ -225,7 +262,6 @@ pub(crate) struct Cache {
     states: Vec<u32>,
     hashes: Vec<u64>,
     slots: Slots,
-    full: bool,
 }
 
 impl Cache {
@@ -236,7 +272,6 @@ impl Cache {
             states: Vec::new(),
             hashes: Vec::new(),
             slots: Slots::new(),
-            full: false,
         }
     }
 
@@ -244,9 +279,9 @@ impl Cache {
         self.states.len()
     }
 
-    /// Inserts (bits, state) unless present; true if it was absent. `set_hash` is the
-    /// Zobrist hash of `bits`. Once the memory budget is spent nothing more is stored and
-    /// every new pair counts as absent.
+    /// Inserts (bits, state) unless present: `Some(true)` if it was absent, `Some(false)`
+    /// if present, `None` if it is absent and the memory budget is spent. `set_hash` is
+    /// the Zobrist hash of `bits`.
     #[inline]
     pub(crate) fn insert_if_absent(
         &mut self,
@@ -256,7 +291,7 @@ impl Cache {
         allowance: &mut Allowance,
         budget: &Budget,
         cancel: &CancelToken,
-    ) -> bool {
+    ) -> Option<bool> {
         let hash = set_hash ^ crate::hashing::mix64(u64::from(state));
         let words = self.words;
         let found = self.slots.probe(hash, |index| {
@@ -264,29 +299,26 @@ impl Cache {
                 && same_words(&self.bits[index * words..(index + 1) * words], bits)
         });
         let slot = match found {
-            Ok(_) => return false,
+            Ok(_) => return Some(false),
             Err(slot) => slot,
         };
-        if self.full {
-            return true;
-        }
-        let cost = words * 8 + 4 + 8 + 2 * 8;
-        if self.states.len() >= MAX_ENTRIES || !allowance.spend(cost, budget) {
-            self.full = true;
-            return true;
+        let fits = self.states.len() < MAX_ENTRIES
+            && reserve(&mut self.bits, words, allowance, budget)
+            && reserve(&mut self.states, 1, allowance, budget)
+            && reserve(&mut self.hashes, 1, allowance, budget)
+            && allowance.spend(self.slots.growth_cost(self.states.len() + 1), budget);
+        if !fits {
+            return None;
         }
         let index = self.states.len();
         self.slots.fill(slot, hash, index);
         self.bits.extend_from_slice(bits);
         self.states.push(state);
         self.hashes.push(hash);
-        if !self
-            .slots
-            .grow_if_needed(self.states.len(), &self.hashes, cancel)
-        {
-            self.full = true;
-        }
-        true
+        // An interrupted grow leaves the table unusable, but the search is being cancelled.
+        self.slots
+            .grow_if_needed(self.states.len(), &self.hashes, cancel);
+        Some(true)
     }
 }
 

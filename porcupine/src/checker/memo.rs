@@ -2,20 +2,24 @@
 //! search retries the same operation in the same state many times (after backtracking,
 //! and at every depth for operations that never returned).
 
-use super::cache::{Allowance, Budget};
+use super::cache::{Allowance, Budget, reserve};
 
 /// Cell values: not yet computed, illegal, or `2 + next state number`.
 const UNKNOWN: u32 = 0;
 const ILLEGAL: u32 = 1;
 
+/// `row_of` values besides row numbers.
+const NO_ROW: u32 = u32::MAX;
+const STEPPED_ONCE: u32 = u32::MAX - 1;
+
 pub(crate) struct StepMemo {
     ops: usize,
-    /// Per state number, a row with one cell per operation (allocated on first use).
-    rows: Vec<Option<Box<[u32]>>>,
-    /// Per state number: whether a step from it was computed before without a row. Rows
-    /// are made on a state's second computed step, so states seen once (most states of a
-    /// key-value history) cost no row.
-    stepped_once: Vec<bool>,
+    /// All rows, one after another: `ops` cells per row.
+    cells: Vec<u32>,
+    /// Per state number: its row, `NO_ROW`, or `STEPPED_ONCE` if one step from it was
+    /// computed. Rows are made on a state's second computed step, so states seen once
+    /// (most states of a key-value history) cost no row.
+    row_of: Vec<u32>,
     /// Set when the memory budget ran out: new rows are no longer made.
     full: bool,
 }
@@ -24,8 +28,8 @@ impl StepMemo {
     pub(crate) fn new(ops: usize) -> StepMemo {
         StepMemo {
             ops,
-            rows: Vec::new(),
-            stepped_once: Vec::new(),
+            cells: Vec::new(),
+            row_of: Vec::new(),
             full: false,
         }
     }
@@ -33,8 +37,11 @@ impl StepMemo {
     /// The remembered result: `None` if unknown, `Some(None)` if illegal, else the next state.
     #[inline]
     pub(crate) fn get(&self, state: u32, op: usize) -> Option<Option<u32>> {
-        let row = self.rows.get(state as usize)?.as_ref()?;
-        match row[op] {
+        let row = *self.row_of.get(state as usize)?;
+        if row >= STEPPED_ONCE {
+            return None;
+        }
+        match self.cells[row as usize * self.ops + op] {
             UNKNOWN => None,
             ILLEGAL => Some(None),
             cell => Some(Some(cell - 2)),
@@ -51,28 +58,37 @@ impl StepMemo {
         budget: &Budget,
     ) {
         let index = state as usize;
-        if self.rows.len() <= index {
-            self.rows.resize_with(index + 1, || None);
-            self.stepped_once.resize(index + 1, false);
-        }
-        if self.rows[index].is_none() {
-            if !self.stepped_once[index] {
-                self.stepped_once[index] = true;
-                return;
-            }
-            if self.full || !allowance.spend(self.ops * 4 + 16, budget) {
+        if self.row_of.len() <= index {
+            let missing = index + 1 - self.row_of.len();
+            if !reserve(&mut self.row_of, missing, allowance, budget) {
                 self.full = true;
                 return;
             }
-            self.rows[index] = Some(vec![UNKNOWN; self.ops].into_boxed_slice());
+            self.row_of.resize(index + 1, NO_ROW);
+        }
+        let mut row = self.row_of[index];
+        if row == NO_ROW {
+            self.row_of[index] = STEPPED_ONCE;
+            return;
+        }
+        if row == STEPPED_ONCE {
+            let rows = self.cells.len() / self.ops.max(1);
+            if self.full
+                || rows >= STEPPED_ONCE as usize
+                || !reserve(&mut self.cells, self.ops, allowance, budget)
+            {
+                self.full = true;
+                return;
+            }
+            row = rows as u32;
+            self.cells.resize(self.cells.len() + self.ops, UNKNOWN);
+            self.row_of[index] = row;
         }
         let cell = match next {
             None => ILLEGAL,
             Some(next) if next < u32::MAX - 2 => next + 2,
             Some(_) => return,
         };
-        if let Some(row) = &mut self.rows[index] {
-            row[op] = cell;
-        }
+        self.cells[row as usize * self.ops + op] = cell;
     }
 }

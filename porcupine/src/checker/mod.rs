@@ -30,16 +30,19 @@ pub enum CheckResult {
     Ok,
     /// The history is not linearizable (takes precedence over a timeout).
     Illegal,
-    /// The check timed out before deciding.
+    /// The check timed out (or ran out of its memory budget) before deciding.
     Unknown,
 }
+
+/// The default [`CheckOptions::memory_limit`]: 1.5 GiB.
+pub const DEFAULT_MEMORY_LIMIT: usize = 3 << 29;
 
 /// Loop iterations a partition runs before yielding its worker to the next partition.
 const SLICE: u64 = 4096;
 
 /// States plus cache entries above which a finished check frees its memory on a helper
 /// thread.
-const BACKGROUND_FREE_WEIGHT: usize = 4_000_000;
+const BACKGROUND_FREE_WEIGHT: usize = 100_000;
 
 /// Tuning for [`check`]; `CheckOptions::default()` is what the plain entry points use.
 #[derive(Clone, Debug)]
@@ -49,9 +52,11 @@ pub struct CheckOptions {
     /// Compute partial linearizations and run every partition to the end (or timeout)
     /// instead of stopping at the first illegal one.
     pub verbose: bool,
-    /// Bytes the searches of all partitions may use together for their memo caches
-    /// (default 1 GiB). Past it the caches stop growing: the check stays correct but may
-    /// get much slower (give it a timeout).
+    /// Bytes the searches of all partitions may reserve together (default
+    /// [`DEFAULT_MEMORY_LIMIT`]). Vectors are charged for their whole capacity when they
+    /// grow, so the resident memory usually stays well below it. A partition whose search
+    /// needs more gives up undecided, so the result is then [`CheckResult::Unknown`]
+    /// unless another partition is illegal.
     pub memory_limit: usize,
     /// Worker threads (default: the machine's parallelism, at most one per partition).
     pub workers: Option<usize>,
@@ -62,7 +67,7 @@ impl Default for CheckOptions {
         CheckOptions {
             timeout: None,
             verbose: false,
-            memory_limit: 1 << 30,
+            memory_limit: DEFAULT_MEMORY_LIMIT,
             workers: None,
         }
     }
@@ -333,7 +338,7 @@ fn combine<M: Model>(
                 PartitionVerdict::Illegal
             }
             Status::Linearizable => PartitionVerdict::Linearizable,
-            Status::Running | Status::Cancelled => {
+            Status::Running | Status::Cancelled | Status::OutOfMemory => {
                 all_done = false;
                 PartitionVerdict::Unknown
             }

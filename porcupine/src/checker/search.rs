@@ -23,7 +23,13 @@ pub(crate) enum Status {
     Illegal,
     /// Stopped by the cancel token before deciding.
     Cancelled,
+    /// Gave up: the check's memory budget is spent.
+    OutOfMemory,
 }
+
+/// The search's memory budget is spent.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct OutOfMemory;
 
 struct Frame {
     call_entry: u32,
@@ -153,13 +159,15 @@ impl<'a, M: Model> Search<'a, M> {
         let words = ops.div_ceil(64).max(1);
         let zobrist = (0..ops as u64).map(mix64).collect();
         let mut states = StateTable::new();
-        let state = states.intern(
-            model,
-            model.init(),
-            &mut Allowance::default(),
-            &Budget::new(0),
-            &CancelToken::new(),
-        );
+        let state = states
+            .intern(
+                model,
+                model.init(),
+                &mut Allowance::default(),
+                &Budget::new(usize::MAX),
+                &CancelToken::new(),
+            )
+            .expect("an unlimited budget");
         let cursor = next[returned_head as usize];
         Search {
             model,
@@ -208,12 +216,33 @@ impl<'a, M: Model> Search<'a, M> {
         self.prev[n as usize] = e;
     }
 
+    /// Tries to linearize `op` (call entry `call_entry`) next: true if it did.
+    #[inline]
+    fn attempt(
+        &mut self,
+        op: usize,
+        call_entry: u32,
+        boundary: u32,
+        cancel: &CancelToken,
+        memory: &Memory,
+    ) -> Result<bool, OutOfMemory> {
+        match self.try_step(op, cancel, memory)? {
+            Some(next) => self.push(op, call_entry, next, boundary, cancel, memory),
+            None => Ok(false),
+        }
+    }
+
     /// The model's verdict on `op` in the current state, as a state number (remembered).
     #[inline]
-    fn try_step(&mut self, op: usize, cancel: &CancelToken, memory: &Memory) -> Option<u32> {
+    fn try_step(
+        &mut self,
+        op: usize,
+        cancel: &CancelToken,
+        memory: &Memory,
+    ) -> Result<Option<u32>, OutOfMemory> {
         self.attempts += 1;
         if let Some(known) = self.memo.get(self.state, op) {
-            return known;
+            return Ok(known);
         }
         self.steps += 1;
         let stepped = self.model.step_cancellable(
@@ -222,21 +251,26 @@ impl<'a, M: Model> Search<'a, M> {
             self.outputs[op],
             cancel,
         );
-        let next = stepped.map(|next_state| {
-            self.states.intern(
-                self.model,
-                next_state,
-                &mut self.allowance,
-                &memory.search,
-                cancel,
-            )
-        });
+        let next = match stepped {
+            Some(next_state) => Some(
+                self.states
+                    .intern(
+                        self.model,
+                        next_state,
+                        &mut self.allowance,
+                        &memory.search,
+                        cancel,
+                    )
+                    .ok_or(OutOfMemory)?,
+            ),
+            None => None,
+        };
         // A step interrupted by cancellation may have given up: not a result.
         if !cancel.is_cancelled() {
             self.memo
                 .set(self.state, op, next, &mut self.memo_allowance, &memory.memo);
         }
-        next
+        Ok(next)
     }
 
     /// Linearizes `op` (call entry `call_entry`) into state `next` unless that
@@ -250,29 +284,30 @@ impl<'a, M: Model> Search<'a, M> {
         boundary: u32,
         cancel: &CancelToken,
         memory: &Memory,
-    ) -> bool {
+    ) -> Result<bool, OutOfMemory> {
         let returned = self.return_entry[op] != NONE;
         // An operation that never returned and leaves the state as it is gains nothing by
         // being linearized here: skipping it (it may never take effect) reaches the same
         // state with more options left. Verbose mode keeps it so partial linearizations
         // stay as long as upstream's.
         if !returned && next == self.state && self.partials.is_none() {
-            return false;
+            return Ok(false);
         }
         let word = op / 64;
         let bit = 1u64 << (op % 64);
         self.linearized[word] |= bit;
         let set_hash = self.set_hash ^ self.zobrist[op];
-        if !self.cache.insert_if_absent(
+        let absent = self.cache.insert_if_absent(
             &self.linearized,
             set_hash,
             next,
             &mut self.allowance,
             &memory.search,
             cancel,
-        ) {
+        );
+        if absent != Some(true) {
             self.linearized[word] &= !bit;
-            return false;
+            return absent.ok_or(OutOfMemory);
         }
         self.stack.push(Frame {
             call_entry,
@@ -292,7 +327,7 @@ impl<'a, M: Model> Search<'a, M> {
         }
         self.cursor = self.next[self.returned_head as usize];
         self.phase = Phase::Returned;
-        true
+        Ok(true)
     }
 
     /// Undoes the last linearization and resumes after it; false if there is none.
@@ -353,12 +388,14 @@ impl<'a, M: Model> Search<'a, M> {
                         continue;
                     }
                     let op = entry as usize;
-                    if let Some(next) = self.try_step(op, cancel, memory)
-                        && self.push(op, e, next, NONE, cancel, memory)
-                    {
-                        continue;
+                    match self.attempt(op, e, NONE, cancel, memory) {
+                        Ok(true) => continue,
+                        Ok(false) => self.cursor = self.next[e as usize],
+                        Err(OutOfMemory) => {
+                            self.status = Status::OutOfMemory;
+                            return self.status;
+                        }
                     }
-                    self.cursor = self.next[e as usize];
                 }
                 Phase::Pending { boundary } => {
                     if e == self.pending_tail || e > boundary {
@@ -371,12 +408,14 @@ impl<'a, M: Model> Search<'a, M> {
                         continue;
                     }
                     let op = self.entry[e as usize] as usize;
-                    if let Some(next) = self.try_step(op, cancel, memory)
-                        && self.push(op, e, next, boundary, cancel, memory)
-                    {
-                        continue;
+                    match self.attempt(op, e, boundary, cancel, memory) {
+                        Ok(true) => continue,
+                        Ok(false) => self.cursor = self.next[e as usize],
+                        Err(OutOfMemory) => {
+                            self.status = Status::OutOfMemory;
+                            return self.status;
+                        }
                     }
-                    self.cursor = self.next[e as usize];
                 }
             }
         }
