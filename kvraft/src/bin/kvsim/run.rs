@@ -90,10 +90,9 @@ pub fn run(args: &RunArgs, interrupts: &Receiver<()>) -> u8 {
     let logs = drain(clients, &cluster, interrupts);
     cluster.shut_down();
     interrupt::set_finishing();
-    if let Some(failure) = cluster.start_failure() {
-        eprintln!("kvsim: a server could not restart: {failure}");
-        return EXIT_FAILED;
-    }
+    // A server that could not restart leaves the run incomplete, but what
+    // was recorded is still worth checking and writing.
+    let start_failure = cluster.start_failure();
 
     let recorded = Recorded::gather(logs);
     let annotations = annotate::annotations();
@@ -156,9 +155,12 @@ pub fn run(args: &RunArgs, interrupts: &Receiver<()>) -> u8 {
         "the picture: operations, linearization, faults; open it in a browser",
     ) & report_file(&summary_path, summary_written, "these figures as JSON");
 
+    if let Some(failure) = &start_failure {
+        eprintln!("kvsim: a server could not restart: {failure}");
+    }
     match checked.result {
         CheckResult::Illegal => EXIT_NOT_LINEARIZABLE,
-        _ if !all_written => EXIT_FAILED,
+        _ if !all_written || start_failure.is_some() => EXIT_FAILED,
         CheckResult::Ok => EXIT_LINEARIZABLE,
         CheckResult::Unknown => EXIT_UNKNOWN,
     }
