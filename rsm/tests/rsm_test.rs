@@ -163,7 +163,7 @@ fn rsm_restart_replay_4a() {
 #[track_caller]
 fn submits_stop_after_shutdown(ts: &Arc<Test>, nsubmit: usize) {
     let (done_tx, done_rx) = channel::bounded::<()>(0);
-    {
+    let waiter = {
         let ts = Arc::clone(ts);
         std::thread::spawn(move || {
             let submits: Vec<_> = (0..nsubmit)
@@ -178,13 +178,18 @@ fn submits_stop_after_shutdown(ts: &Arc<Test>, nsubmit: usize) {
                 let _ = s.join();
             }
             let _ = done_tx.send(());
-        });
-    }
+        })
+    };
     std::thread::sleep(Duration::from_millis(20));
     ts.cfg.group().shutdown();
     if done_rx.recv_timeout(Duration::from_secs(NSEC + 1)).is_err() {
         ts.cfg.fatal("Submit didn't stop after shutdown");
     }
+    // The test's own thread must drop the fixture last (its Drop prints the
+    // Passed line and cleans up), not this helper thread.
+    waiter
+        .join()
+        .expect("the submitters' waiter exits once they are done");
 }
 
 /// Submits blocked in a replica that is shut down return promptly.
