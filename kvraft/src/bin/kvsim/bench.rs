@@ -9,6 +9,7 @@ use serde::Serialize;
 
 use crate::cli::{BenchArgs, EXIT_FAILED, EXIT_LINEARIZABLE};
 use crate::cluster::Cluster;
+use crate::cpu;
 use crate::output;
 use crate::stats::{Latency, human_us};
 use crate::workload::{Clients, Mix};
@@ -32,6 +33,9 @@ struct Case {
     operations: usize,
     ops_per_second: f64,
     latency: Latency,
+    /// CPU time (all threads of the process) per operation, in microseconds;
+    /// `None` where the process's CPU time cannot be read.
+    cpu_us_per_op: Option<f64>,
     /// p50 latency divided by the labrpc round trip's p50.
     p50_round_trips: f64,
 }
@@ -85,8 +89,8 @@ pub fn bench(args: &BenchArgs, interrupts: &Receiver<()>) -> u8 {
     );
     println!();
     println!(
-        "{:>7} {:>7} {:>10} {:>10} {:>10} {:>10} {:>11}",
-        "servers", "clients", "ops", "ops/s", "p50", "p99", "p50/RTT"
+        "{:>7} {:>7} {:>10} {:>10} {:>10} {:>10} {:>11} {:>10}",
+        "servers", "clients", "ops", "ops/s", "p50", "p99", "p50/RTT", "CPU/op"
     );
     let mix = Mix {
         keys: args.keys,
@@ -101,14 +105,15 @@ pub fn bench(args: &BenchArgs, interrupts: &Receiver<()>) -> u8 {
                 break 'cases;
             };
             println!(
-                "{:>7} {:>7} {:>10} {:>10.0} {:>10} {:>10} {:>10.1}x",
+                "{:>7} {:>7} {:>10} {:>10.0} {:>10} {:>10} {:>10.1}x {:>10}",
                 case.servers,
                 case.clients,
                 case.operations,
                 case.ops_per_second,
                 human_us(case.latency.p50_us),
                 human_us(case.latency.p99_us),
-                case.p50_round_trips
+                case.p50_round_trips,
+                case.cpu_us_per_op.map_or("-".to_string(), human_us)
             );
             cases.push(case);
         }
@@ -166,6 +171,7 @@ fn run_case(
     // Warm up: wait until a leader has served one write.
     let warm_up = cluster.clerk();
     let warmed = warm_up.put("warm-up", "x").is_ok();
+    let cpu_before = cpu::process_cpu();
     let workers = Clients::start(&cluster, usize::from(clients), mix);
     let started = Instant::now();
     let cut_short = select! {
@@ -178,6 +184,9 @@ fn run_case(
     }
     let logs = workers.join();
     let seconds = started.elapsed().as_secs_f64();
+    let cpu_used = cpu::process_cpu()
+        .zip(cpu_before)
+        .map(|(after, before)| after.saturating_sub(before));
     cluster.shut_down();
     if cut_short || !warmed {
         return None;
@@ -191,6 +200,9 @@ fn run_case(
         seconds,
         operations,
         ops_per_second: operations as f64 / seconds,
+        cpu_us_per_op: cpu_used
+            .filter(|_| operations > 0)
+            .map(|cpu| cpu.as_secs_f64() * 1e6 / operations as f64),
         p50_round_trips: latency.p50_us / round_trip.p50_us.max(f64::MIN_POSITIVE),
         latency,
     })

@@ -16,6 +16,7 @@
 mod bench;
 mod cli;
 mod cluster;
+mod cpu;
 mod faults;
 mod interrupt;
 mod output;
