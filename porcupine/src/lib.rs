@@ -11,6 +11,8 @@
 //! * [`check_operations`]`(&model, &ops, timeout) -> `[`CheckResult`] (`Ok` | `Illegal` |
 //!   `Unknown` on timeout) and [`check_operations_verbose`], which also returns a
 //!   [`LinearizationInfo`] for the visualisation. `timeout: None` means no limit.
+//!   [`check`] with [`CheckOptions`] adds a memory limit (a search past it gives up:
+//!   `Unknown`) and reports model step calls and search attempts.
 //! * [`visualize_path`]`(&model, &info, &annotations, path)` writes one self-contained
 //!   HTML file; [`visualize_annotations_path`] draws annotations alone, and
 //!   [`LinearizationInfo::empty`] gives an empty history for any model.
