@@ -1,15 +1,11 @@
-//! A one-shot slot that a blocked caller waits on by parking after a brief
-//! spin, with no yield loop: with many callers blocked at once (64 KV
-//! clients, every Raft link), yielding again and again before parking burns
-//! the CPU the runnable threads need, while a short spin still catches the
-//! quick replies of a reliable network without a park and a wake-up.
+//! A one-shot slot for a call's outcome: the waiting caller spins, then
+//! yields a few times (crossbeam's backoff), then parks. Measured with 64 KV
+//! clients on two cores, parking at once halved throughput: a short backoff
+//! catches most replies of a reliable network without a futex wake-up.
 
 use parking_lot::{Condvar, Mutex};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-
-/// Checks of the ready flag before parking: about a microsecond.
-const SPINS: u32 = 200;
 
 struct Inner<T> {
     value: Mutex<Option<T>>,
@@ -65,11 +61,9 @@ impl<T> Filler<T> {
 impl<T> Waiter<T> {
     /// Waits until the slot is filled and takes the value.
     pub(crate) fn wait(self) -> T {
-        for _ in 0..SPINS {
-            if self.inner.ready.load(Ordering::Acquire) {
-                break;
-            }
-            std::hint::spin_loop();
+        let backoff = crossbeam::utils::Backoff::new();
+        while !backoff.is_completed() && !self.inner.ready.load(Ordering::Acquire) {
+            backoff.snooze();
         }
         let mut slot = self.inner.value.lock();
         loop {

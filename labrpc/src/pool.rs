@@ -1,91 +1,71 @@
 //! The threads that run handlers: reused while there is work, grown whenever
 //! every thread is busy (a handler may block for a long time, e.g. a KV server
 //! waiting for a commit, so a fixed-size pool could starve), and shrunk when
-//! threads sit idle. Idle threads park on a condition variable.
+//! threads sit idle.
 
 use crate::constants::IDLE_WORKER_LINGER;
-use parking_lot::{Condvar, Mutex};
-use std::collections::VecDeque;
+use crossbeam::channel::{self, Receiver, RecvTimeoutError, Sender};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 type Job = Box<dyn FnOnce() + Send>;
 
-#[derive(Default)]
-struct Queue {
-    jobs: VecDeque<Job>,
-    /// Threads parked waiting for a job.
-    idle: usize,
-    /// Set when the pool is dropped: idle threads exit.
-    closed: bool,
-}
-
-#[derive(Default)]
-struct Shared {
-    queue: Mutex<Queue>,
-    work: Condvar,
-}
-
 pub(crate) struct Pool {
-    shared: Arc<Shared>,
+    jobs_tx: Sender<Job>,
+    jobs_rx: Receiver<Job>,
+    /// Threads waiting for a job and not yet promised one. A submitter takes
+    /// one (decrements) before queueing, so every queued job has a thread.
+    idle: Arc<AtomicUsize>,
 }
 
 impl Pool {
     pub(crate) fn new() -> Self {
+        let (jobs_tx, jobs_rx) = channel::unbounded();
         Self {
-            shared: Arc::default(),
+            jobs_tx,
+            jobs_rx,
+            idle: Arc::new(AtomicUsize::new(0)),
         }
     }
 
-    /// Runs `job` on an idle thread, or on a new one if none is free.
+    /// Runs `job` on an idle thread, or on a new one if none is idle.
     pub(crate) fn execute(&self, job: impl FnOnce() + Send + 'static) {
         let job: Job = Box::new(job);
-        {
-            let mut queue = self.shared.queue.lock();
-            // Each queued job needs a parked thread of its own.
-            if queue.idle > queue.jobs.len() {
-                queue.jobs.push_back(job);
-                self.shared.work.notify_one();
-                return;
-            }
+        if take_one(&self.idle) {
+            // An idle worker is promised to us; it will take this job (or an
+            // equivalent one queued at the same time) from the queue.
+            self.jobs_tx.send(job).expect("the pool owns a receiver");
+            return;
         }
-        let shared = self.shared.clone();
+        let jobs_rx = self.jobs_rx.clone();
+        let idle = self.idle.clone();
         std::thread::Builder::new()
             .name("labrpc-handler".into())
-            .spawn(move || {
-                job();
-                worker(&shared);
-            })
+            .spawn(move || worker(job, jobs_rx, idle))
             .expect("labrpc: cannot spawn a handler thread");
     }
 }
 
-impl Drop for Pool {
-    fn drop(&mut self) {
-        self.shared.queue.lock().closed = true;
-        self.shared.work.notify_all();
-    }
+fn take_one(idle: &AtomicUsize) -> bool {
+    idle.fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| n.checked_sub(1))
+        .is_ok()
 }
 
-fn worker(shared: &Shared) {
-    let mut queue = shared.queue.lock();
+fn worker(first: Job, jobs_rx: Receiver<Job>, idle: Arc<AtomicUsize>) {
+    first();
     loop {
-        if let Some(job) = queue.jobs.pop_front() {
-            drop(queue);
-            job();
-            queue = shared.queue.lock();
-            continue;
-        }
-        if queue.closed {
-            return;
-        }
-        queue.idle += 1;
-        let timed_out = shared
-            .work
-            .wait_for(&mut queue, IDLE_WORKER_LINGER)
-            .timed_out();
-        queue.idle -= 1;
-        if timed_out && queue.jobs.is_empty() {
-            return;
+        idle.fetch_add(1, Ordering::AcqRel);
+        loop {
+            match jobs_rx.recv_timeout(IDLE_WORKER_LINGER) {
+                Ok(job) => {
+                    job();
+                    break;
+                }
+                // Retire only if nobody has promised a job to this thread.
+                Err(RecvTimeoutError::Timeout) if take_one(&idle) => return,
+                Err(RecvTimeoutError::Timeout) => continue,
+                Err(RecvTimeoutError::Disconnected) => return,
+            }
         }
     }
 }
