@@ -56,6 +56,17 @@ pub trait Model: Sync {
         vec![(0..history.len()).collect()]
     }
 
+    /// Whether `input` with `output` is read-only from `state` on: in `state` and in every
+    /// state reachable from it, the operation leaves the state unchanged whenever it is
+    /// legal (a read, a refused conditional write). The search then places such an
+    /// operation as soon as it is legal and never tries it later instead (moving it
+    /// earlier keeps every other operation's state). A wrong `true` can make the checker
+    /// miss linearizations. Default: `false` (no assumption).
+    fn read_only(&self, state: &Self::State, input: &Self::Input, output: &Self::Output) -> bool {
+        let _ = (state, input, output);
+        false
+    }
+
     /// Whether two states are equal for the memo cache. Default: `==`.
     fn equal(&self, a: &Self::State, b: &Self::State) -> bool {
         a == b

@@ -36,6 +36,22 @@ struct Frame {
     previous: u32,
     /// For an operation that never returned: the boundary of the config it was tried in.
     boundary: u32,
+    /// The operation was read-only from the state it was placed in (see
+    /// [`Model::read_only`]): placing it at once is never worse than placing it later, so
+    /// if the configuration it led to fails, so does the one below it.
+    forced: bool,
+}
+
+/// What trying a candidate operation came to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Attempt {
+    /// It was linearized.
+    Pushed,
+    /// Not here (illegal, explored before, or pointless): try the next candidate.
+    Refused,
+    /// It is read-only and legal here, and placing it leads to a configuration that
+    /// failed before: the current configuration fails too.
+    Dominated,
 }
 
 /// Which candidates the walk is trying at the current configuration.
@@ -225,10 +241,28 @@ impl<'a, M: Model> Search<'a, M> {
         boundary: u32,
         cancel: &CancelToken,
         memory: &Memory,
-    ) -> Result<bool, OutOfMemory> {
-        match self.try_step(op, cancel, memory)? {
-            Some(next) => self.push(op, call_entry, next, boundary, cancel, memory),
-            None => Ok(false),
+    ) -> Result<Attempt, OutOfMemory> {
+        let Some(next) = self.try_step(op, cancel, memory)? else {
+            return Ok(Attempt::Refused);
+        };
+        // Only returned operations are forced (they must be placed somewhere); the tried
+        // call precedes every return entry still unlinked, so everything that must come
+        // before it in real time is placed already.
+        let forced = self.return_entry[op] != NONE
+            && boundary == NONE
+            && next == self.state
+            && self.model.read_only(
+                self.states.get(self.state),
+                self.inputs[op],
+                self.outputs[op],
+            );
+        match self.push(op, call_entry, next, boundary, cancel, memory)? {
+            true => {
+                self.stack.last_mut().expect("just pushed").forced = forced;
+                Ok(Attempt::Pushed)
+            }
+            false if forced => Ok(Attempt::Dominated),
+            false => Ok(Attempt::Refused),
         }
     }
 
@@ -313,6 +347,7 @@ impl<'a, M: Model> Search<'a, M> {
             call_entry,
             previous: self.state,
             boundary,
+            forced: false,
         });
         self.state = next;
         self.stack_ops.push(op as u32);
@@ -330,12 +365,26 @@ impl<'a, M: Model> Search<'a, M> {
         Ok(true)
     }
 
-    /// Undoes the last linearization and resumes after it; false if there is none.
+    /// The current configuration failed: undoes the last linearization and resumes after
+    /// it, or, if that one was forced (the configuration below fails too), keeps undoing
+    /// down to the last real choice; false if none is left.
     #[inline]
     fn backtrack(&mut self) -> bool {
-        let Some(frame) = self.stack.pop() else {
-            return false;
-        };
+        loop {
+            let Some(forced) = self.pop() else {
+                return false;
+            };
+            if !forced {
+                return true;
+            }
+        }
+    }
+
+    /// Undoes the last linearization and resumes after it; `None` if there is none, else
+    /// whether it was forced.
+    #[inline]
+    fn pop(&mut self) -> Option<bool> {
+        let frame = self.stack.pop()?;
         let op = self.stack_ops.pop().expect("stacks move together") as usize;
         if let Some(partials) = &mut self.partials {
             partials.popped();
@@ -355,7 +404,7 @@ impl<'a, M: Model> Search<'a, M> {
         }
         self.relink(frame.call_entry);
         self.cursor = self.next[frame.call_entry as usize];
-        true
+        Some(frame.forced)
     }
 
     /// Runs at most `budget` loop iterations (or until done); returns the new status.
@@ -389,8 +438,14 @@ impl<'a, M: Model> Search<'a, M> {
                     }
                     let op = entry as usize;
                     match self.attempt(op, e, NONE, cancel, memory) {
-                        Ok(true) => continue,
-                        Ok(false) => self.cursor = self.next[e as usize],
+                        Ok(Attempt::Pushed) => continue,
+                        Ok(Attempt::Refused) => self.cursor = self.next[e as usize],
+                        Ok(Attempt::Dominated) => {
+                            if !self.backtrack() {
+                                self.status = Status::Illegal;
+                                return self.status;
+                            }
+                        }
                         Err(OutOfMemory) => {
                             self.status = Status::OutOfMemory;
                             return self.status;
@@ -409,8 +464,10 @@ impl<'a, M: Model> Search<'a, M> {
                     }
                     let op = self.entry[e as usize] as usize;
                     match self.attempt(op, e, boundary, cancel, memory) {
-                        Ok(true) => continue,
-                        Ok(false) => self.cursor = self.next[e as usize],
+                        Ok(Attempt::Pushed) => continue,
+                        Ok(Attempt::Refused | Attempt::Dominated) => {
+                            self.cursor = self.next[e as usize]
+                        }
                         Err(OutOfMemory) => {
                             self.status = Status::OutOfMemory;
                             return self.status;

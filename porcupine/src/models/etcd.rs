@@ -70,6 +70,15 @@ impl Model for EtcdModel {
         }
     }
 
+    fn read_only(&self, _state: &Option<i64>, input: &EtcdInput, output: &EtcdOutput) -> bool {
+        // Reads never change the register; a cas reported failed is legal only where it
+        // does not match, and then leaves the register as it is.
+        matches!(
+            (input, output),
+            (EtcdInput::Read, _) | (EtcdInput::Cas { .. }, EtcdOutput::Cas(false))
+        )
+    }
+
     fn state_hash(&self, state: &Option<i64>) -> u64 {
         state.map_or(u64::MAX, |value| value as u64)
     }

@@ -120,6 +120,11 @@ impl Model for KvModel {
         }
     }
 
+    fn read_only(&self, _state: &KvState, input: &KvInput, _output: &KvOutput) -> bool {
+        // A Get never changes the value.
+        input.op == KvOp::Get
+    }
+
     fn partition(&self, history: &[Operation<KvInput, KvOutput>]) -> Vec<Vec<usize>> {
         super::partition_by_key(history.iter(), |operation| operation.input.key.as_str())
     }
@@ -281,6 +286,11 @@ impl Model for KvNoPartitionModel {
 
     fn init(&self) -> KvMapState {
         KvMapState::new(Vec::new())
+    }
+
+    fn read_only(&self, _state: &KvMapState, input: &KvInput, _output: &KvOutput) -> bool {
+        // A Get never changes the map.
+        input.op == KvOp::Get
     }
 
     fn step(&self, state: &KvMapState, input: &KvInput, output: &KvOutput) -> Option<KvMapState> {

@@ -158,6 +158,12 @@ impl Model for KvVersionedModel {
         }
     }
 
+    fn read_only(&self, state: &KvState, input: &KvInput, output: &KvOutput) -> bool {
+        // Gets and ErrVersion Puts never change the state; versions only grow, so a Put
+        // whose version is already passed can never take effect (ErrMaybe included).
+        input.op == KvOp::Get || output.err == KvErr::ErrVersion || state.version > input.version
+    }
+
     fn partition(&self, history: &[Operation<KvInput, KvOutput>]) -> Vec<Vec<usize>> {
         super::partition_by_key(history.iter(), |operation| operation.input.key.as_str())
     }
