@@ -79,6 +79,12 @@ fn dstest_on(manifest: &Path, out: &Path, args: &[&str]) -> Output {
         .arg(out)
         .args(args)
         .env("CARGO_TARGET_DIR", target)
+        // These tests may themselves run under dstest, whose per-run
+        // settings must not leak into the dstest they start.
+        .env_remove("LAB_SEED")
+        .env_remove("LAB_LOG_DIR")
+        .env_remove("VIS_FILE")
+        .env_remove("VIS_ENABLE")
         .output()
         .expect("dstest starts")
 }
