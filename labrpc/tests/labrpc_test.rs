@@ -72,14 +72,20 @@ fn setup(server_name: &str) -> (Network, Arc<JunkServer>) {
     (net, junk)
 }
 
+/// An end named `name`, connected to `server` and enabled.
+fn enabled_end(net: &Network, name: &str, server: &str) -> labrpc::ClientEnd {
+    let end = net.make_end(name);
+    net.connect(name, server);
+    net.enable(name, true);
+    end
+}
+
 /// A call on an enabled, connected end reaches the handler and brings its
 /// reply back.
 #[test]
 fn basic() {
     let (net, _js) = setup("server99");
-    let end = net.make_end("end1-99");
-    net.connect("end1-99", "server99");
-    net.enable("end1-99", true);
+    let end = enabled_end(&net, "end1-99", "server99");
 
     let reply: String = end.call("JunkServer.Handler2", &111i64).unwrap();
     assert_eq!(reply, "handler2-111", "wrong reply from Handler2");
@@ -95,9 +101,7 @@ fn basic() {
 #[test]
 fn types() {
     let (net, _js) = setup("server99");
-    let end = net.make_end("end1-99");
-    net.connect("end1-99", "server99");
-    net.enable("end1-99", true);
+    let end = enabled_end(&net, "end1-99", "server99");
 
     let reply: JunkReply = end.call("JunkServer.Handler4", &JunkArgs { x: 0 }).unwrap();
     assert_eq!(reply.x, "pointer", "wrong reply from Handler4");
@@ -112,9 +116,7 @@ fn types() {
 #[should_panic(expected = "takes i64")]
 fn wrong_args_type_panics() {
     let (net, _js) = setup("server99");
-    let end = net.make_end("end1-99");
-    net.connect("end1-99", "server99");
-    net.enable("end1-99", true);
+    let end = enabled_end(&net, "end1-99", "server99");
     let _: Result<String, _> = end.call("JunkServer.Handler2", &"not an int".to_string());
 }
 
@@ -123,9 +125,7 @@ fn wrong_args_type_panics() {
 #[should_panic(expected = "unknown method Handler9")]
 fn unknown_method_panics() {
     let (net, _js) = setup("server99");
-    let end = net.make_end("end1-99");
-    net.connect("end1-99", "server99");
-    net.enable("end1-99", true);
+    let end = enabled_end(&net, "end1-99", "server99");
     let _: Result<String, _> = end.call("JunkServer.Handler9", &1i64);
 }
 
@@ -156,9 +156,7 @@ fn disconnect() {
 #[test]
 fn counts() {
     let (net, _js) = setup("99");
-    let end = net.make_end("end1-99");
-    net.connect("end1-99", "99");
-    net.enable("end1-99", true);
+    let end = enabled_end(&net, "end1-99", "99");
 
     for i in 0..17i64 {
         let reply: String = end.call("JunkServer.Handler2", &i).unwrap();
@@ -178,9 +176,7 @@ fn counts() {
 #[test]
 fn bytes() {
     let (net, _js) = setup("99");
-    let end = net.make_end("end1-99");
-    net.connect("end1-99", "99");
-    net.enable("end1-99", true);
+    let end = enabled_end(&net, "end1-99", "99");
 
     for _ in 0..17 {
         let args =
@@ -294,9 +290,7 @@ fn unreliable() {
 #[test]
 fn concurrent_one() {
     let (net, js) = setup("1000");
-    let end = net.make_end("c");
-    net.connect("c", "1000");
-    net.enable("c", true);
+    let end = enabled_end(&net, "c", "1000");
     let nrpcs = 20;
     let workers: Vec<_> = (0..nrpcs)
         .map(|i| {
@@ -377,9 +371,7 @@ fn regression1() {
 #[test]
 fn killed() {
     let (net, _js) = setup("server99");
-    let end = net.make_end("end1-99");
-    net.connect("end1-99", "server99");
-    net.enable("end1-99", true);
+    let end = enabled_end(&net, "end1-99", "server99");
 
     let (done_tx, done_rx) = crossbeam::channel::bounded(1);
     thread::spawn(move || {
@@ -406,9 +398,7 @@ fn killed() {
 #[test]
 fn benchmark() {
     let (net, _js) = setup("server99");
-    let end = net.make_end("end1-99");
-    net.connect("end1-99", "server99");
-    net.enable("end1-99", true);
+    let end = enabled_end(&net, "end1-99", "server99");
     let t0 = Instant::now();
     let n = 10_000;
     for _ in 0..n {
@@ -425,9 +415,7 @@ fn benchmark() {
 #[test]
 fn long_delay_race() {
     let (net, _js) = setup("server99");
-    let end = net.make_end("end1-99");
-    net.connect("end1-99", "server99");
-    net.enable("end1-99", true);
+    let end = enabled_end(&net, "end1-99", "server99");
     let reply: i64 = end
         .call("JunkServer.Handler1", &"9099".to_string())
         .unwrap();
@@ -459,9 +447,7 @@ fn long_delay_race() {
 #[test]
 fn replace_server_kills_in_flight_calls() {
     let (net, js) = setup("server99");
-    let end = net.make_end("end1-99");
-    net.connect("end1-99", "server99");
-    net.enable("end1-99", true);
+    let end = enabled_end(&net, "end1-99", "server99");
     let _: String = end.call("JunkServer.Handler2", &1i64).unwrap();
     assert_eq!(net.count("server99"), 1);
 
@@ -484,9 +470,7 @@ fn replace_server_kills_in_flight_calls() {
 #[test]
 fn disable_end_kills_in_flight_calls() {
     let (net, _js) = setup("server99");
-    let end = net.make_end("end1-99");
-    net.connect("end1-99", "server99");
-    net.enable("end1-99", true);
+    let end = enabled_end(&net, "end1-99", "server99");
     let (done_tx, done_rx) = crossbeam::channel::bounded(1);
     thread::spawn(move || {
         let _ = done_tx.send(end.call::<_, i64>("JunkServer.Handler3", &5i64));
@@ -504,9 +488,7 @@ fn disable_end_kills_in_flight_calls() {
 #[test]
 fn calls_after_cleanup_fail_at_once() {
     let (net, _js) = setup("server99");
-    let end = net.make_end("end1-99");
-    net.connect("end1-99", "server99");
-    net.enable("end1-99", true);
+    let end = enabled_end(&net, "end1-99", "server99");
     net.cleanup();
     let t0 = Instant::now();
     let result: Result<String, _> = end.call("JunkServer.Handler2", &1i64);
@@ -518,9 +500,7 @@ fn calls_after_cleanup_fail_at_once() {
 #[test]
 fn deleted_end_is_unreachable() {
     let (net, _js) = setup("server99");
-    let end = net.make_end("end1-99");
-    net.connect("end1-99", "server99");
-    net.enable("end1-99", true);
+    let end = enabled_end(&net, "end1-99", "server99");
     net.delete_end("end1-99");
     let result: Result<String, _> = end.call("JunkServer.Handler2", &1i64);
     assert_eq!(result, Err(CallError::Unreachable));
