@@ -38,6 +38,9 @@ struct Case {
     cpu_us_per_op: Option<f64>,
     /// p50 latency divided by the labrpc round trip's p50.
     p50_round_trips: f64,
+    /// RPCs of every kind (client and Raft) per operation: how well the
+    /// leader batches.
+    rpcs_per_op: f64,
 }
 
 /// One target and whether this run met it.
@@ -89,8 +92,8 @@ pub fn bench(args: &BenchArgs, interrupts: &Receiver<()>) -> u8 {
     );
     println!();
     println!(
-        "{:>7} {:>7} {:>10} {:>10} {:>10} {:>10} {:>11} {:>10}",
-        "servers", "clients", "ops", "ops/s", "p50", "p99", "p50/RTT", "CPU/op"
+        "{:>7} {:>7} {:>10} {:>10} {:>10} {:>10} {:>11} {:>10} {:>8}",
+        "servers", "clients", "ops", "ops/s", "p50", "p99", "p50/RTT", "CPU/op", "RPCs/op"
     );
     let mix = Mix {
         keys: args.keys,
@@ -105,7 +108,7 @@ pub fn bench(args: &BenchArgs, interrupts: &Receiver<()>) -> u8 {
                 break 'cases;
             };
             println!(
-                "{:>7} {:>7} {:>10} {:>10.0} {:>10} {:>10} {:>10.1}x {:>10}",
+                "{:>7} {:>7} {:>10} {:>10.0} {:>10} {:>10} {:>10.1}x {:>10} {:>8.1}",
                 case.servers,
                 case.clients,
                 case.operations,
@@ -113,7 +116,8 @@ pub fn bench(args: &BenchArgs, interrupts: &Receiver<()>) -> u8 {
                 human_us(case.latency.p50_us),
                 human_us(case.latency.p99_us),
                 case.p50_round_trips,
-                case.cpu_us_per_op.map_or("-".to_string(), human_us)
+                case.cpu_us_per_op.map_or("-".to_string(), human_us),
+                case.rpcs_per_op
             );
             cases.push(case);
         }
@@ -172,6 +176,7 @@ fn run_case(
     let warm_up = cluster.clerk();
     let warmed = warm_up.put("warm-up", "x").is_ok();
     let cpu_before = cpu::process_cpu();
+    let rpcs_before = cluster.net().total_count();
     let workers = Clients::start(&cluster, usize::from(clients), mix);
     let started = Instant::now();
     let cut_short = select! {
@@ -184,6 +189,7 @@ fn run_case(
     }
     let logs = workers.join();
     let seconds = started.elapsed().as_secs_f64();
+    let rpcs = cluster.net().total_count().saturating_sub(rpcs_before);
     let cpu_used = cpu::process_cpu()
         .zip(cpu_before)
         .map(|(after, before)| after.saturating_sub(before));
@@ -204,6 +210,7 @@ fn run_case(
             .filter(|_| operations > 0)
             .map(|cpu| cpu.as_secs_f64() * 1e6 / operations as f64),
         p50_round_trips: latency.p50_us / round_trip.p50_us.max(f64::MIN_POSITIVE),
+        rpcs_per_op: rpcs as f64 / operations.max(1) as f64,
         latency,
     })
 }
