@@ -462,12 +462,15 @@ mod tests {
         let again = Raft::<u64>::new(ends(&net, 1, 1), 0, persister.copy(), tx).unwrap();
         let (term, _) = again.get_state();
         assert!(term >= 1, "the term survives a restart");
-        let (index, _) = loop {
-            if let Some(accepted) = again.start(9) {
-                break accepted;
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        };
+        // Wait for it to lead again: a change after subscribing is reported,
+        // one before it shows in get_state.
+        let changes = again.subscribe();
+        while !again.get_state().1 {
+            changes
+                .recv_timeout(Duration::from_secs(5))
+                .expect("a lone peer elects itself within 5 s");
+        }
+        let (index, _) = again.start(9).expect("the lone peer leads");
         assert_eq!(index, 2, "the log survives a restart");
         let applied: Vec<u64> = (0..2)
             .map(|_| match rx.recv().unwrap() {
