@@ -255,20 +255,28 @@ impl<S> StateTable<S> {
     }
 }
 
-/// The (linearized set, state number) pairs already explored.
+/// The (linearized set, state number) pairs already explored. Sets are kept in the
+/// compact form of [`super::linearized::LinearizedSet`]: the number of leading full
+/// words and the words after them, so an entry costs a few words, not one bit per
+/// operation of the partition.
 pub(crate) struct Cache {
-    words: usize,
-    bits: Vec<u64>,
+    /// Every entry's tail words, one after another.
+    tails: Vec<u64>,
+    /// Per entry: where its tail starts in `tails` (it ends where the next one starts).
+    starts: Vec<usize>,
+    /// Per entry: its number of leading full words.
+    fulls: Vec<u32>,
     states: Vec<u32>,
     hashes: Vec<u64>,
     slots: Slots,
 }
 
 impl Cache {
-    pub(crate) fn new(words: usize) -> Cache {
+    pub(crate) fn new() -> Cache {
         Cache {
-            words,
-            bits: Vec::new(),
+            tails: Vec::new(),
+            starts: Vec::new(),
+            fulls: Vec::new(),
             states: Vec::new(),
             hashes: Vec::new(),
             slots: Slots::new(),
@@ -279,13 +287,24 @@ impl Cache {
         self.states.len()
     }
 
-    /// Inserts (bits, state) unless present: `Some(true)` if it was absent, `Some(false)`
-    /// if present, `None` if it is absent and the memory budget is spent. `set_hash` is
-    /// the Zobrist hash of `bits`.
+    /// Entry `index`'s tail words.
+    #[inline]
+    fn tail(&self, index: usize) -> &[u64] {
+        let end = self
+            .starts
+            .get(index + 1)
+            .copied()
+            .unwrap_or(self.tails.len());
+        &self.tails[self.starts[index]..end]
+    }
+
+    /// Inserts (set, state) unless present: `Some(true)` if it was absent, `Some(false)`
+    /// if present, `None` if it is absent and the memory budget is spent. `set` is the
+    /// compact form (full words, tail) and `set_hash` its Zobrist hash.
     #[inline]
     pub(crate) fn insert_if_absent(
         &mut self,
-        bits: &[u64],
+        (full, tail): (usize, &[u64]),
         set_hash: u64,
         state: u32,
         allowance: &mut Allowance,
@@ -293,17 +312,19 @@ impl Cache {
         cancel: &CancelToken,
     ) -> Option<bool> {
         let hash = set_hash ^ crate::hashing::mix64(u64::from(state));
-        let words = self.words;
         let found = self.slots.probe(hash, |index| {
             self.states[index] == state
-                && same_words(&self.bits[index * words..(index + 1) * words], bits)
+                && self.fulls[index] as usize == full
+                && same_words(self.tail(index), tail)
         });
         let slot = match found {
             Ok(_) => return Some(false),
             Err(slot) => slot,
         };
         let fits = self.states.len() < MAX_ENTRIES
-            && reserve(&mut self.bits, words, allowance, budget)
+            && reserve(&mut self.tails, tail.len(), allowance, budget)
+            && reserve(&mut self.starts, 1, allowance, budget)
+            && reserve(&mut self.fulls, 1, allowance, budget)
             && reserve(&mut self.states, 1, allowance, budget)
             && reserve(&mut self.hashes, 1, allowance, budget)
             && allowance.spend(self.slots.growth_cost(self.states.len() + 1), budget);
@@ -312,7 +333,9 @@ impl Cache {
         }
         let index = self.states.len();
         self.slots.fill(slot, hash, index);
-        self.bits.extend_from_slice(bits);
+        self.starts.push(self.tails.len());
+        self.tails.extend_from_slice(tail);
+        self.fulls.push(full as u32);
         self.states.push(state);
         self.hashes.push(hash);
         // An interrupted grow leaves the table unusable, but the search is being cancelled.

@@ -6,6 +6,7 @@
 //! and, in non-verbose mode, as soon as one partition is illegal.
 
 mod cache;
+mod linearized;
 mod memo;
 mod partials;
 mod search;

@@ -6,6 +6,7 @@ use crate::model::{CancelToken, Model};
 use crate::operation::Operation;
 
 use super::cache::{Allowance, Budget, Cache, Memory, StateTable};
+use super::linearized::LinearizedSet;
 use super::memo::StepMemo;
 use super::partials::{Found, Partials};
 
@@ -88,7 +89,7 @@ pub(crate) struct Search<'a, M: Model> {
     /// Every state reached, numbered; the search works with the numbers.
     states: StateTable<M::State>,
     state: u32,
-    linearized: Vec<u64>,
+    linearized: LinearizedSet,
     zobrist: Vec<u64>,
     set_hash: u64,
     stack: Vec<Frame>,
@@ -172,7 +173,18 @@ impl<'a, M: Model> Search<'a, M> {
         }
         link(&mut returned_last, returned_tail);
         link(&mut pending_last, pending_tail);
-        let words = ops.div_ceil(64).max(1);
+        // Bits in the order the search tends to linearize: returned operations by call
+        // time, then the ones that never returned (see `LinearizedSet`).
+        let mut bit_of = vec![0u32; ops];
+        let mut next_bit = 0u32;
+        for pending in [false, true] {
+            for &(_, is_return, op) in &points {
+                if !is_return && (return_entry[op as usize] == NONE) == pending {
+                    bit_of[op as usize] = next_bit;
+                    next_bit += 1;
+                }
+            }
+        }
         let zobrist = (0..ops as u64).map(mix64).collect();
         let mut states = StateTable::new();
         let state = states
@@ -199,12 +211,12 @@ impl<'a, M: Model> Search<'a, M> {
             return_entry,
             states,
             state,
-            linearized: vec![0; words],
+            linearized: LinearizedSet::new(bit_of),
             zobrist,
             set_hash: 0,
             stack: Vec::new(),
             stack_ops: Vec::new(),
-            cache: Cache::new(words),
+            cache: Cache::new(),
             memo: StepMemo::new(ops),
             allowance: Allowance::default(),
             memo_allowance: Allowance::default(),
@@ -327,12 +339,10 @@ impl<'a, M: Model> Search<'a, M> {
         if !returned && next == self.state && self.partials.is_none() {
             return Ok(false);
         }
-        let word = op / 64;
-        let bit = 1u64 << (op % 64);
-        self.linearized[word] |= bit;
+        self.linearized.insert(op);
         let set_hash = self.set_hash ^ self.zobrist[op];
         let absent = self.cache.insert_if_absent(
-            &self.linearized,
+            self.linearized.compact(),
             set_hash,
             next,
             &mut self.allowance,
@@ -340,7 +350,7 @@ impl<'a, M: Model> Search<'a, M> {
             cancel,
         );
         if absent != Some(true) {
-            self.linearized[word] &= !bit;
+            self.linearized.remove(op);
             return absent.ok_or(OutOfMemory);
         }
         self.stack.push(Frame {
@@ -390,7 +400,7 @@ impl<'a, M: Model> Search<'a, M> {
             partials.popped();
         }
         self.state = frame.previous;
-        self.linearized[op / 64] &= !(1u64 << (op % 64));
+        self.linearized.remove(op);
         self.set_hash ^= self.zobrist[op];
         let ret = self.return_entry[op];
         if ret != NONE {
