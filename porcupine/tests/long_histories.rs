@@ -1,5 +1,6 @@
 //! Long single-key histories, like the 2025 KV tests' many-client runs against a fast
-//! service (75,000–80,000 operations on one key in TestSnapshotRecoverManyClients4C).
+//! service (75,000–93,000 operations on one key in TestSnapshotRecoverManyClients4C on a
+//! quiet machine).
 //! The memo cache must not cost memory in proportion to the history's length per
 //! explored configuration, or such a check runs out of its budget (and its 1 s).
 
@@ -20,8 +21,8 @@ impl Rng {
 
 /// `ops` operations of `clients` clients on key "k", each client alternating a Get and
 /// a Put at the version that Get returned (the kvtest clients' loop). Operations take
-/// effect every 10 time units, each inside its own interval of up to 100 units, so
-/// about ten are in flight at once. Linearizable by construction.
+/// effect every 10 time units, each inside an interval reaching at most 49 units either
+/// side of that point, so up to ten overlap. Linearizable by construction.
 fn many_clients_one_key(clients: usize, ops: usize) -> Vec<Operation<KvInput, KvOutput>> {
     let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
     let mut state = (String::new(), 0u64);
@@ -71,8 +72,8 @@ fn many_clients_one_key(clients: usize, ops: usize) -> Vec<Operation<KvInput, Kv
 
 /// 80,000 operations of 20 clients on one key are decided within a 64 MiB budget, both
 /// as recorded (linearizable) and with one Get's value corrupted (illegal). Keyed on
-/// whole bitsets (1,250 words per entry here), the cache could hold about 6,700
-/// configurations in that budget and the check gave up.
+/// whole bitsets (1,250 words, 10,000 bytes per entry here), the cache could hold fewer
+/// than 5,900 configurations in the search's 7/8 of that budget and the check gave up.
 #[test]
 fn long_single_key_history_fits_a_small_memory_budget() {
     let options = CheckOptions {
