@@ -16,10 +16,7 @@ use porcupine::models::kv::{KvInput, KvMapState, KvModel, KvNoPartitionModel, Kv
 use porcupine::{CheckOptions, CheckResult, Model, Operation, check, events_to_operations};
 
 fn data_dir() -> PathBuf {
-    PathBuf::from(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../shared/data/porcupine"
-    ))
+    PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/testdata"))
 }
 
 // ------------------------------------------------------------------ porcupine-rs models

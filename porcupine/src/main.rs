@@ -4,6 +4,9 @@
 //! Exit status: 0 all linearizable, 1 some file not linearizable, 2 some unknown (timeout)
 //! and none illegal, 3 unreadable or malformed input (also bad command-line arguments);
 //! 3 wins over the others because a verdict on the remaining files would be incomplete.
+//! A file that holds no operations at all (an empty file, a JSON history with an empty
+//! `operations` list) prints `PATH: no operations` and counts as malformed (3): it is
+//! almost always a truncated write, and calling it linearizable would hide that.
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -83,6 +86,8 @@ enum Verdict {
     Checked(CheckResult),
     /// Unreadable or malformed (the message names the problem and line).
     Bad(String),
+    /// Well-formed but without a single operation.
+    NoOperations,
 }
 
 struct Settings {
@@ -160,6 +165,10 @@ fn main() -> ExitCode {
                 any_unknown = true;
                 println!("{}: unknown (timeout)", file.display());
             }
+            Verdict::NoOperations => {
+                any_bad = true;
+                println!("{}: no operations", file.display());
+            }
             Verdict::Bad(message) => {
                 any_bad = true;
                 eprintln!("porcupine: {}: {message}", file.display());
@@ -195,10 +204,7 @@ fn check_file(
     let wrong =
         |model: ModelName, what: &str| Verdict::Bad(format!("model {model} cannot check {what}"));
     match format {
-        Format::Empty => {
-            let model = model.unwrap_or(ModelName::Etcd);
-            run_named(model, Vec::new(), settings, html)
-        }
+        Format::Empty => Verdict::NoOperations,
         Format::JepsenEtcd => match model.unwrap_or(ModelName::Etcd) {
             ModelName::Etcd => match formats::jepsen_etcd::parse(&text) {
                 Ok(events) => from_events(&EtcdModel, events, settings, html),
@@ -253,26 +259,6 @@ fn check_file(
     }
 }
 
-fn run_named(
-    model: ModelName,
-    annotations: Vec<Annotation>,
-    settings: &Settings,
-    html: Option<&Path>,
-) -> Verdict {
-    match model {
-        ModelName::Etcd => run(&EtcdModel, Vec::new(), annotations, settings, html),
-        ModelName::Kv => run(&KvModel, Vec::new(), annotations, settings, html),
-        ModelName::KvUnpartitioned => run(
-            &KvNoPartitionModel::new(),
-            Vec::new(),
-            annotations,
-            settings,
-            html,
-        ),
-        ModelName::KvVersioned => run(&KvVersionedModel, Vec::new(), annotations, settings, html),
-    }
-}
-
 fn from_events<M: Model>(
     model: &M,
     events: Vec<porcupine::Event<M::Input, M::Output>>,
@@ -317,6 +303,9 @@ where
     M::Input: Clone,
     M::Output: Clone,
 {
+    if operations.is_empty() {
+        return Verdict::NoOperations;
+    }
     let options = porcupine::CheckOptions {
         timeout: settings.timeout,
         verbose: html.is_some(),

@@ -160,6 +160,45 @@ fn unreadable_inputs_exit_3() {
     assert!(stderr(&output).contains("does-not-exist.log"));
 }
 
+/// A history without a single operation (an empty file, whitespace only, a JSON history
+/// whose `operations` list is empty) is almost always a truncated write: it prints
+/// `PATH: no operations` and exits 3, never "linearizable", also beside a good file.
+#[test]
+fn history_without_operations_exits_3() {
+    let empty = scratch("empty.log");
+    std::fs::write(&empty, "").unwrap();
+    let blank = scratch("blank.log");
+    std::fs::write(&blank, " \n\n").unwrap();
+    let json = scratch("no-ops.json");
+    std::fs::write(
+        &json,
+        "{\"model\": \"kv-versioned\", \"operations\": [], \"annotations\": []}\n",
+    )
+    .unwrap();
+    for path in [&empty, &blank, &json] {
+        let file = path.to_string_lossy().into_owned();
+        let output = porcupine(&["check", &file]);
+        assert_status(&output, 3);
+        assert_eq!(stdout(&output), format!("{file}: no operations\n"));
+        for model in ["etcd", "kv"] {
+            if path == &json {
+                continue;
+            }
+            let output = porcupine(&["check", "--model", model, &file]);
+            assert_status(&output, 3);
+            assert_eq!(stdout(&output), format!("{file}: no operations\n"));
+        }
+    }
+    let good = data("jepsen/etcd_002.log");
+    let file = empty.to_string_lossy().into_owned();
+    let output = porcupine(&["check", &good, &file]);
+    assert_status(&output, 3);
+    assert_eq!(
+        stdout(&output),
+        format!("{good}: linearizable\n{file}: no operations\n")
+    );
+}
+
 /// A model that cannot read the file's format is an input error (3).
 #[test]
 fn mismatched_model_exits_3() {

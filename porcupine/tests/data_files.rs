@@ -1,5 +1,5 @@
 //! Follows upstream Porcupine's data-file tests (`porcupine_test.go`: TestEtcdJepsenNNN,
-//! TestKv*Clients*, TestKvNoPartition*): every file in shared/data/porcupine checked
+//! TestKv*Clients*, TestKvNoPartition*): every file in porcupine/testdata checked
 //! against the verdicts, step counts and partial-linearization lengths DATA.md records.
 
 mod common;

@@ -1,6 +1,6 @@
 //! Follows the behaviour pinned down by upstream Porcupine's Go test-suite
 //! (`porcupine_test.go`, `visualization_test.go`) as described in
-//! shared/data/porcupine/DATA.md §3: register examples, closed intervals, the set model,
+//! testdata/DATA.md §3: register examples, closed intervals, the set model,
 //! nondeterministic models, timeouts and cancellation, empty histories, metadata, the
 //! visualisation data and annotations.
 

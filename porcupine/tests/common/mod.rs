@@ -1,4 +1,4 @@
-//! Shared helpers for the data-file tests: loading shared/data/porcupine and reading the
+//! Shared helpers for the data-file tests: loading porcupine/testdata and reading the
 //! expectations table of its DATA.md.
 
 #![allow(dead_code)]
@@ -10,12 +10,9 @@ use porcupine::models::etcd::{EtcdInput, EtcdModel, EtcdOutput};
 use porcupine::models::kv::{KvInput, KvModel, KvOutput};
 use porcupine::{Model, Operation, events_to_operations};
 
-/// The data folder, `../shared/data/porcupine` relative to the repository root.
+/// The data folder, `porcupine/testdata` in this repository.
 pub fn data_dir() -> PathBuf {
-    PathBuf::from(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../shared/data/porcupine"
-    ))
+    PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/testdata"))
 }
 
 #[track_caller]
