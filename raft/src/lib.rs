@@ -74,6 +74,7 @@
 #![forbid(unsafe_code)]
 
 mod apply;
+mod command;
 mod core;
 mod error;
 mod link;
@@ -84,23 +85,6 @@ mod persist;
 mod types;
 
 pub use apply::ApplyMsg;
+pub use command::Command;
 pub use error::RaftError;
 pub use node::Raft;
-
-/// Anything Raft can replicate: the tests use an enum of ints and strings, rsm
-/// its own operation type.
-pub trait Command:
-    Clone + std::fmt::Debug + serde::Serialize + serde::de::DeserializeOwned + Send + Sync + 'static
-{
-}
-
-impl<T> Command for T where
-    T: Clone
-        + std::fmt::Debug
-        + serde::Serialize
-        + serde::de::DeserializeOwned
-        + Send
-        + Sync
-        + 'static
-{
-}

@@ -8,10 +8,10 @@ use serde::de::DeserializeOwned;
 
 use crate::Transport;
 
+use super::rpc::ClientId;
 use super::rpc::{
     GET, GetArgs, GetReply, PUT_APPEND, PutAppendArgs, PutAppendReply, Status, WriteKind,
 };
-use super::state_machine::ClientId;
 
 /// Pause after a full round of servers refused or failed, doubling up to
 /// [`MAX_ROUND_PAUSE`]: while no leader exists (an election, a partition) every

@@ -19,6 +19,6 @@ mod server;
 mod state_machine;
 
 pub use clerk::{Clerk, ClerkError};
-pub use rpc::{GetArgs, GetReply, PutAppendArgs, PutAppendReply, Status, WriteKind};
+pub use rpc::{ClientId, GetArgs, GetReply, PutAppendArgs, PutAppendReply, Status, WriteKind};
 pub use server::{ClassicServer, StartError};
-pub use state_machine::{ClassicKv, ClientId, KvOp, KvOutput};
+pub use state_machine::{ClassicKv, KvOp, KvOutput};

@@ -4,7 +4,15 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::state_machine::ClientId;
+/// A Clerk's identity: a random 62-bit number chosen when the Clerk is made.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct ClientId(pub u64);
+
+impl std::fmt::Display for ClientId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "C{:x}", self.0)
+    }
+}
 
 /// The labrpc service name of a classic KV server.
 pub(crate) const SERVICE: &str = "KVServer";

@@ -5,15 +5,7 @@ use std::collections::HashMap;
 
 use serde::{Deserialize, Serialize};
 
-/// A Clerk's identity: a random 62-bit number chosen when the Clerk is made.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-pub struct ClientId(pub u64);
-
-impl std::fmt::Display for ClientId {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "C{:x}", self.0)
-    }
-}
+use super::rpc::ClientId;
 
 /// One operation in the Raft log.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
