@@ -2,7 +2,7 @@
 //! per peer, coloured by topic, with filters.
 //!
 //! ```text
-//! cargo run -p tester --release --bin dslogs -- out/dstest/<time>/failures/<test>/<run>/ --last 200
+//! cargo run -p labtools --release --bin dslogs -- out/dstest/<time>/failures/<test>/<run>/ --last 200
 //! ```
 //!
 //! See docs/DEBUGGING.md.

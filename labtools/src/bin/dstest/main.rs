@@ -2,7 +2,7 @@
 //! `LAB_SEED`, and keep the logs of the failing runs only.
 //!
 //! ```text
-//! cargo run -p tester --release --bin dstest -- -p raft 3a -n 100 -j 2
+//! cargo run -p labtools --release --bin dstest -- -p raft 3a -n 100 -j 2
 //! ```
 //!
 //! It builds the test binaries once (`cargo test --no-run`), lists their tests,

@@ -7,7 +7,7 @@ use clap::Parser;
 /// Run chosen tests many times, in parallel, each run with a fresh LAB_SEED;
 /// keep the logs of failing runs; print a table and write JUnit XML and JSON.
 ///
-/// Example: `cargo run -p tester --release --bin dstest -- -p raft 3a -n 100 -j 2`
+/// Example: `cargo run -p labtools --release --bin dstest -- -p raft 3a -n 100 -j 2`
 #[derive(Debug, Parser)]
 #[command(name = "dstest", version, after_help = AFTER_HELP)]
 pub struct Args {
