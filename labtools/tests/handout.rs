@@ -131,7 +131,11 @@ fn solution_private_names(root: &Path, manifest: &Manifest) -> BTreeMap<String, 
     };
     let mut framework_words = BTreeSet::new();
     let mut private = BTreeMap::new();
-    for path in files.iter().filter(|p| p.ends_with(".rs")) {
+    // Files the handout omits (this test among them) say nothing students see.
+    for path in files
+        .iter()
+        .filter(|p| p.ends_with(".rs") && !manifest.omitted(p))
+    {
         let text = String::from_utf8(read(&tree::join(root, path))).unwrap();
         if manifest.owner(path).is_none() {
             framework_words.extend(words(&text));
@@ -357,7 +361,11 @@ fn generator_errors_are_clear() {
         .to_string();
     assert!(error.contains("part \"a\" has no starter code"), "{error}");
 
-    let plain = scratch("not-git");
+    // Outside any git checkout (the target folder is inside this one).
+    let plain = std::env::temp_dir().join(format!("handout-not-git-{}", std::process::id()));
+    if plain.exists() {
+        std::fs::remove_dir_all(&plain).unwrap();
+    }
     std::fs::create_dir_all(plain.join("handout")).unwrap();
     std::fs::copy(
         bare.join("handout/manifest.toml"),
@@ -368,6 +376,7 @@ fn generator_errors_are_clear() {
         .unwrap_err()
         .to_string();
     assert!(error.contains("cannot list the files of"), "{error}");
+    std::fs::remove_dir_all(&plain).unwrap();
 }
 
 /// The command: writes a handout and says what it did; bad flags exit 2.
