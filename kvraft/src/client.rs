@@ -6,20 +6,8 @@ use std::time::Duration;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
+use crate::Transport;
 use crate::rpc::{GET, GetArgs, KvError, PUT, PutArgs, Version};
-
-/// How a Clerk reaches servers by name (the tests' `tester::Clnt`, or anything
-/// else that can make a labrpc call).
-pub trait Transport: Send + Sync {
-    /// Calls `method` ("Service.Method") on the server called `server`; `Err`
-    /// for any network failure.
-    fn call<A: Serialize, R: DeserializeOwned>(
-        &self,
-        server: &str,
-        method: &str,
-        args: &A,
-    ) -> Result<R, labrpc::CallError>;
-}
 
 /// Pause after asking every server once without finding a leader: an election
 /// is under way, and asking again at once would only burn RPCs.
@@ -112,16 +100,5 @@ impl<T: Transport> Clerk<T> {
                 }
             }
         }
-    }
-}
-
-impl Transport for tester::Clnt {
-    fn call<A: Serialize, R: DeserializeOwned>(
-        &self,
-        server: &str,
-        method: &str,
-        args: &A,
-    ) -> Result<R, labrpc::CallError> {
-        tester::Clnt::call(self, server, method, args)
     }
 }

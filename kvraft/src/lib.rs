@@ -17,7 +17,9 @@ pub mod kvtest;
 pub mod rpc;
 mod server;
 mod store;
+mod transport;
 
-pub use client::{Clerk, Transport};
+pub use client::Clerk;
 pub use server::KvServer;
 pub use store::{KvOp, KvOutput, KvStore};
+pub use transport::Transport;

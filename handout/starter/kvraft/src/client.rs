@@ -1,30 +1,13 @@
-//! The Clerk of the 2025 KV service (lab 4B), and the [`Transport`] it calls
-//! servers through.
+//! The Clerk of the 2025 KV service (lab 4B).
 //!
 //! This file is yours, like `server.rs` and `store.rs`; modules of your own
 //! go under `src/client/` (declare them here). Keep the public API: the KV
 //! test library calls [`Clerk::new`], [`Clerk::get`], [`Clerk::put`] and
-//! [`Clerk::transport`], and the [`Transport`] trait and its impl for
-//! `tester::Clnt` are used as they are by the tests, the classic Clerk and
-//! kvsim (do not change them).
+//! [`Clerk::transport`]. The [`Transport`] a Clerk calls servers through is
+//! given (`transport.rs`).
 
-use serde::Serialize;
-use serde::de::DeserializeOwned;
-
+use crate::Transport;
 use crate::rpc::{KvError, Version};
-
-/// How a Clerk reaches servers by name (the tests' `tester::Clnt`, or
-/// anything else that can make a labrpc call). Given: do not change.
-pub trait Transport: Send + Sync {
-    /// Calls `method` ("Service.Method") on the server called `server`; `Err`
-    /// for any network failure.
-    fn call<A: Serialize, R: DeserializeOwned>(
-        &self,
-        server: &str,
-        method: &str,
-        args: &A,
-    ) -> Result<R, labrpc::CallError>;
-}
 
 /// A client of the 2025 KV service.
 ///
@@ -83,17 +66,5 @@ impl<T: Transport> Clerk<T> {
     /// The server names this Clerk knows, in index order.
     pub fn servers(&self) -> &[String] {
         &self.servers
-    }
-}
-
-/// The tests' client. Given: do not change.
-impl Transport for tester::Clnt {
-    fn call<A: Serialize, R: DeserializeOwned>(
-        &self,
-        server: &str,
-        method: &str,
-        args: &A,
-    ) -> Result<R, labrpc::CallError> {
-        tester::Clnt::call(self, server, method, args)
     }
 }
