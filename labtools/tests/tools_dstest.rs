@@ -389,3 +389,33 @@ fn keep_going_runs_what_built() {
         (Some(3), Some(0))
     );
 }
+
+/// `--caps PROFILE` reads the test groups of that nextest profile from the
+/// workspace's .config/nextest.toml and says so; an unknown profile is a setup
+/// error (exit 2). (The cap itself is checked by the gate's unit tests.)
+#[test]
+fn caps_follow_a_nextest_profile() {
+    let crate_dir = fixture_manifest().parent().unwrap();
+    std::fs::create_dir_all(crate_dir.join(".config")).unwrap();
+    write_if_changed(
+        &crate_dir.join(".config/nextest.toml"),
+        "[profile.fast]\ntest-threads = 8\n\n[test-groups]\none = { max-threads = 1 }\n\n\
+         [[profile.fast.overrides]]\nfilter = 'package(flaky)'\ntest-group = 'one'\n",
+    );
+    let out = out_dir("caps");
+    let output = dstest(
+        &out,
+        &["always_passes", "-n", "3", "-j", "3", "--caps", "fast"],
+    );
+    assert_exit(&output, 0);
+    let stderr = text(&output.stderr);
+    assert!(
+        stderr.contains("per suite as nextest profile fast: one 1"),
+        "{stderr}"
+    );
+
+    let output = dstest(&out_dir("caps-bad"), &["always_passes", "--caps", "slow"]);
+    assert_exit(&output, 2);
+    let stderr = text(&output.stderr);
+    assert!(stderr.contains("no profile \"slow\""), "{stderr}");
+}

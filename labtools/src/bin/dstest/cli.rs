@@ -76,6 +76,12 @@ pub struct Args {
           value_parser = clap::value_parser!(u64).range(1..))]
     pub timeout: u64,
 
+    /// Cap the runs of each suite at once as nextest profile PROFILE of
+    /// .config/nextest.toml does with its test groups (e.g. `--caps fast`, with
+    /// -j large enough to fill them).
+    #[arg(long, value_name = "PROFILE")]
+    pub caps: Option<String>,
+
     /// Stop starting new runs after the first failure.
     #[arg(long)]
     pub fail_fast: bool,

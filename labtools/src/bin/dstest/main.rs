@@ -14,8 +14,10 @@
 //! every run passed, 1 if any failed, 2 if the tests could not be set up.
 //! See docs/DEBUGGING.md.
 
+mod caps;
 mod cargo;
 mod cli;
+mod gate;
 mod junit;
 mod output_dir;
 mod points;
@@ -89,10 +91,34 @@ fn dstest(args: &Args) -> Result<bool, String> {
     std::fs::create_dir_all(&output)
         .map_err(|e| format!("cannot create {}: {e}", output.display()))?;
 
+    let caps = match &args.caps {
+        Some(profile) => Some(caps::Caps::load(
+            &workspace
+                .workspace_root
+                .join(".config")
+                .join("nextest.toml"),
+            profile,
+        )?),
+        None => None,
+    };
     let plan = schedule::plan(tests.len(), args.iterations, args.seed);
     let planned = plan.len();
+    let caps_note = match (&args.caps, &caps) {
+        (Some(profile), Some(caps)) => {
+            let groups: Vec<String> = caps
+                .limits
+                .iter()
+                .map(|(g, n)| format!("{g} {n}"))
+                .collect();
+            format!(
+                " (per suite as nextest profile {profile}: {})",
+                groups.join(", ")
+            )
+        }
+        _ => String::new(),
+    };
     eprintln!(
-        "dstest: {} test{} x {} run{}, {} at once; output in {}",
+        "dstest: {} test{} x {} run{}, {} at once{caps_note}; output in {}",
         tests.len(),
         plural(tests.len()),
         args.iterations,
@@ -104,7 +130,7 @@ fn dstest(args: &Args) -> Result<bool, String> {
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_secs());
     let start = Instant::now();
-    let results = schedule::execute(args, &tests, plan, &settings);
+    let results = schedule::execute(args, &tests, plan, caps.as_ref(), &settings);
     let elapsed_secs = start.elapsed().as_secs_f64();
     // Only succeeds if nothing was left in it (it is ours when defaulted).
     let _ = std::fs::remove_dir(&settings.scratch);

@@ -5,13 +5,14 @@ use std::io::{BufRead, BufReader, Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitStatus, Stdio};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::AtomicBool;
 use std::time::{Duration, Instant};
 
 use crossbeam::channel::{self, RecvTimeoutError, Sender};
 use parking_lot::Mutex;
 use serde::Serialize;
 
+use crate::gate::Gate;
 use crate::select::Test;
 
 /// One planned run.
@@ -105,33 +106,25 @@ pub enum Event {
     Finished(RunResult),
 }
 
-/// Runs `plan` on `jobs` worker threads, reporting each start and finish on
-/// `events`; once `stop` is set, runs not yet started are skipped. Returns
-/// when every worker is done.
+/// Runs the plan behind `gate` on `jobs` worker threads, reporting each start
+/// and finish on `events`; once `stop` is set, runs not yet started are
+/// skipped. Returns when every worker is done.
 pub fn run_all(
     tests: &[Test],
-    plan: Vec<RunSpec>,
+    gate: &Gate,
     jobs: usize,
     settings: &RunSettings,
     events: Sender<Event>,
     stop: &AtomicBool,
 ) {
-    let (work_tx, work_rx) = channel::unbounded();
-    for spec in plan {
-        work_tx.send(spec).expect("the receiver is alive");
-    }
-    drop(work_tx);
     std::thread::scope(|scope| {
         for _ in 0..jobs {
-            let work_rx = work_rx.clone();
             let events = events.clone();
             scope.spawn(move || {
-                for spec in work_rx.iter() {
-                    if stop.load(Ordering::Acquire) {
-                        break;
-                    }
+                while let Some(spec) = gate.next(stop) {
                     let _ = events.send(Event::Started(spec.clone()));
                     let result = run_one(&tests[spec.test], &spec, settings);
+                    gate.done(&spec);
                     if events.send(Event::Finished(result)).is_err() {
                         break;
                     }

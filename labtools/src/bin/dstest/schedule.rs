@@ -5,7 +5,9 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use rand::Rng;
 
+use crate::caps::Caps;
 use crate::cli::Args;
+use crate::gate::Gate;
 use crate::progress::Progress;
 use crate::run::{self, Event, RunResult, RunSettings, RunSpec};
 use crate::select::Test;
@@ -29,21 +31,41 @@ pub fn plan(tests: usize, iterations: u32, fixed_seed: Option<u64>) -> Vec<RunSp
     plan
 }
 
+/// Puts each test in its `--caps` group (if any) and builds the gate that
+/// keeps every group below its limit.
+pub fn gate(tests: &[Test], plan: Vec<RunSpec>, caps: Option<&Caps>) -> Gate {
+    let Some(caps) = caps else {
+        return Gate::new(plan, vec![None; tests.len()], Vec::new());
+    };
+    let names: Vec<&String> = caps.limits.keys().collect();
+    let limits = caps.limits.values().copied().collect();
+    let group_of_test = tests
+        .iter()
+        .map(|test| {
+            caps.group_of(&test.binary)
+                .and_then(|group| names.iter().position(|name| *name == group))
+        })
+        .collect();
+    Gate::new(plan, group_of_test, limits)
+}
+
 /// Runs the plan with a progress bar; returns the results in finishing order.
 pub fn execute(
     args: &Args,
     tests: &[Test],
     plan: Vec<RunSpec>,
+    caps: Option<&Caps>,
     settings: &RunSettings,
 ) -> Vec<RunResult> {
     let mut progress = Progress::new(plan.len() as u64);
     let stop = AtomicBool::new(false);
+    let gate = gate(tests, plan, caps);
     let (events_tx, events_rx) = crossbeam::channel::unbounded();
     let mut results = Vec::new();
     std::thread::scope(|scope| {
-        let stop = &stop;
+        let (stop, gate) = (&stop, &gate);
         scope.spawn(move || {
-            run::run_all(tests, plan, args.jobs as usize, settings, events_tx, stop)
+            run::run_all(tests, gate, args.jobs as usize, settings, events_tx, stop)
         });
         for event in events_rx.iter() {
             match event {
@@ -64,6 +86,7 @@ pub fn execute(
                     });
                     if failure.is_some() && args.fail_fast {
                         stop.store(true, Ordering::Release);
+                        gate.wake_all();
                     }
                     progress.finished(result.id, failure);
                     results.push(result);
