@@ -31,6 +31,7 @@
 
 pub mod constants;
 mod error;
+pub mod lockcheck;
 mod network;
 mod oneshot;
 mod persister;

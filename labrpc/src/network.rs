@@ -545,6 +545,7 @@ impl ClientEnd {
         if network.is_closed() {
             return Err(CallError::NetworkClosed);
         }
+        crate::lockcheck::before_blocking(method);
         let request = labgob::encode(args);
         network.inner.total_count.fetch_add(1, Ordering::Relaxed);
         network

@@ -282,6 +282,7 @@ fn start_watchdog<S: TestServer>(
             if cancelled.recv_timeout(limit).is_err_and(|e| e.is_timeout()) {
                 eprintln!("Fatal: test {test_name} took longer than 120 seconds; still running at {limit:?}");
                 eprintln!("group state:\n{}", group.dump());
+                eprintln!("threads still running (name, state, kernel wait):\n{}", crate::threads::dump());
                 eprintln!("{}", seed_line(seed));
                 std::process::exit(1);
             }

@@ -69,11 +69,19 @@ pub(crate) fn begin_test(seed: u64, failure: FailureHandle) {
             }
         }));
     });
+    crate::deadlock::watch();
+    labrpc::lockcheck::reset();
     *CURRENT.lock() = Some(Current {
         seed,
         test_thread: std::thread::current().id(),
         failure,
     });
+}
+
+/// The seed of the test in progress, if any (for the deadlock checker).
+#[cfg(feature = "deadlock")]
+pub(crate) fn current_seed() -> Option<u64> {
+    CURRENT.lock().as_ref().map(|current| current.seed)
 }
 
 /// The test on this thread is over.

@@ -44,11 +44,13 @@
 pub mod annotate;
 mod clnts;
 mod config;
+pub mod deadlock;
 mod failure;
 mod group;
 pub mod logging;
 mod names;
 mod server;
+mod threads;
 
 pub use clnts::Clnt;
 pub use config::{Config, TEST_TIME_LIMIT, WATCHDOG_VAR};

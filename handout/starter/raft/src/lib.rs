@@ -27,6 +27,10 @@
 //!   for a per-thread generator), so that a test's seed reproduces its choices.
 //! - Never hold a lock while you wait for an RPC reply or for the apply channel
 //!   to take a message: another peer's handler or the service may need it.
+//!   The starter's locks are `labrpc::lockcheck::Mutex`: run the tests with
+//!   `LAB_LOCKCHECK=1` and every RPC sent while holding one is reported, with
+//!   where the lock was taken; `--features tester/deadlock` catches two locks
+//!   taken in opposite orders.
 //! - The crates `crossbeam` (channels, `select!`), `parking_lot` (locks), `rand`
 //!   and `log` (debug logging) are dependencies already.
 //! - Run the tests with `cargo test -p raft 3a` (or `3b`, `3c`, `3d`: the

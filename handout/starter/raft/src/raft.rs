@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use crossbeam::channel::{Receiver, Sender};
-use parking_lot::Mutex;
+use labrpc::lockcheck::Mutex;
 use serde::{Deserialize, Serialize};
 
 use crate::{ApplyMsg, Command, RaftError};

@@ -5,8 +5,8 @@
 use std::sync::Arc;
 
 use crossbeam::channel::Receiver;
+use labrpc::lockcheck::Mutex;
 use labrpc::{ClientEnd, Persister, Service};
-use parking_lot::Mutex;
 use raft::{ApplyMsg, Raft};
 
 use crate::error::{RsmError, SubmitError};
