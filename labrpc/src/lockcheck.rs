@@ -8,8 +8,10 @@
 //! lock check: thread raft-S2-timer called Raft.AppendEntries while holding 1 lock (taken at raft/src/raft.rs:120:30)
 //! ```
 //!
-//! The check is on when `LAB_LOCKCHECK=1` is set (or after [`enable`]). Off,
-//! a lock costs one relaxed atomic load more than parking_lot's.
+//! Other blocking points report the same way through [`check_blocking`] (the
+//! starter code's send on the apply channel does). The check is on when
+//! `LAB_LOCKCHECK=1` is set (or after [`enable`]). Off, a lock costs one
+//! relaxed atomic load more than parking_lot's.
 
 use std::cell::RefCell;
 use std::collections::BTreeSet;
@@ -67,18 +69,26 @@ fn reports() -> &'static parking_lot::Mutex<BTreeSet<String>> {
     REPORTS.get_or_init(Default::default)
 }
 
-/// Called before a blocking call named `what`: reports it if this thread holds
-/// a checked lock.
-pub(crate) fn before_blocking(what: &str) {
-    if !enabled() {
-        return;
+/// Call before anything that may block (labrpc's `call` does): when the check
+/// is on and this thread holds a checked lock, reports `what` (once per call
+/// site and test). For example `check_blocking("the apply channel")` before a
+/// send that waits for the service.
+pub fn check_blocking(what: &str) {
+    if enabled() {
+        report_if_holding(&format!("waits on {what}"));
     }
+}
+
+/// Reports `doing` ("called Raft.AppendEntries") if this thread holds a
+/// checked lock (callers check [`enabled`] first, so that nothing is
+/// formatted while the check is off).
+pub(crate) fn report_if_holding(doing: &str) {
     let Some(line) = HELD.with(|held| {
         let held = held.borrow();
         let (_, first) = held.first()?;
         let thread = std::thread::current();
         Some(format!(
-            "lock check: thread {} called {what} while holding {} lock{} (taken at {first})",
+            "lock check: thread {} {doing} while holding {} lock{} (taken at {first})",
             thread.name().unwrap_or("<unnamed>"),
             held.len(),
             if held.len() == 1 { "" } else { "s" },

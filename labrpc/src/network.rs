@@ -545,7 +545,9 @@ impl ClientEnd {
         if network.is_closed() {
             return Err(CallError::NetworkClosed);
         }
-        crate::lockcheck::before_blocking(method);
+        if crate::lockcheck::enabled() {
+            crate::lockcheck::report_if_holding(&format!("called {method}"));
+        }
         let request = labgob::encode(args);
         network.inner.total_count.fetch_add(1, Ordering::Relaxed);
         network

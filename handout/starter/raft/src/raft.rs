@@ -166,6 +166,24 @@ impl<C: Command> Raft<C> {
         // Your code here, if needed: wake and stop your threads.
     }
 
+    /// A worked example: hands `msg` to the service. The tests' apply channel
+    /// has no buffer, so the send waits until the service takes the message,
+    /// and the service may call back into Raft (`snapshot`) before it does:
+    /// never send while holding your state's lock. With `LAB_LOCKCHECK=1` a
+    /// send made while holding one is reported. Returns false once killed.
+    #[expect(
+        dead_code,
+        reason = "a worked example: call it from your code, then delete this attribute"
+    )]
+    fn send_to_service(&self, msg: ApplyMsg<C>) -> bool {
+        // Clone the sender out, so not even this lock is held while sending.
+        let Some(apply_tx) = self.inner.apply_tx.lock().clone() else {
+            return false;
+        };
+        labrpc::lockcheck::check_blocking("the apply channel");
+        apply_tx.send(msg).is_ok()
+    }
+
     /// Whether [`Raft::kill`] was called. Have long-running threads check it
     /// and end.
     #[expect(
