@@ -62,7 +62,6 @@ impl Plan {
                 )));
             }
         }
-        let students = |path: &str| student_owned(manifest, &options.provide, path);
         let replaced = tree::files_below(&root.join(FILES_DIR))?;
         let replaced_set: BTreeSet<&str> = replaced.iter().map(String::as_str).collect();
         let mut plan = Plan {
@@ -72,7 +71,7 @@ impl Plan {
         for path in tree::workspace_files(root)? {
             if manifest.omitted(&path) {
                 plan.omitted.push(path);
-            } else if students(&path) {
+            } else if student_owned(manifest, &options.provide, &path) {
                 plan.left_out.push(path);
             } else if !replaced_set.contains(path.as_str()) {
                 plan.framework.push(path);

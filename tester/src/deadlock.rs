@@ -24,9 +24,6 @@ pub fn watch() {
     checker::start();
 }
 
-/// Whether this build detects lock cycles.
-pub const ENABLED: bool = cfg!(feature = "deadlock");
-
 #[cfg(feature = "deadlock")]
 mod checker {
     use std::fmt::Write as _;

@@ -47,15 +47,15 @@ impl Gate {
             if stop.load(Ordering::Acquire) || state.pending.is_empty() {
                 return None;
             }
-            let fits = |spec: &RunSpec, running: &[usize]| match self.group_of_test[spec.test] {
+            let State { pending, running } = &mut *state;
+            let fits = |spec: &RunSpec| match self.group_of_test[spec.test] {
                 Some(group) => running[group] < self.limits[group],
                 None => true,
             };
-            let running = state.running.clone();
-            if let Some(at) = state.pending.iter().position(|spec| fits(spec, &running)) {
-                let spec = state.pending.remove(at).expect("found at this position");
+            if let Some(at) = pending.iter().position(fits) {
+                let spec = pending.remove(at).expect("found at this position");
                 if let Some(group) = self.group_of_test[spec.test] {
-                    state.running[group] += 1;
+                    running[group] += 1;
                 }
                 return Some(spec);
             }
