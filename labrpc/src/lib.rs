@@ -31,6 +31,7 @@
 
 pub mod constants;
 mod error;
+mod intercept;
 pub mod lockcheck;
 mod network;
 mod oneshot;
@@ -40,6 +41,7 @@ pub mod rng;
 mod service;
 
 pub use error::CallError;
+pub use intercept::{CallInfo, Gate, Interceptor, Verdict};
 pub use network::{ClientEnd, DelayStats, FaultStats, Network};
 pub use persister::Persister;
 pub use service::{Server, Service};

@@ -3,6 +3,7 @@
 
 use crate::constants::*;
 use crate::error::CallError;
+use crate::intercept::{CallInfo, Gate, Interceptor, Verdict};
 use crate::oneshot::{self, Filler};
 use crate::pool::Pool;
 use crate::service::{Request, Server};
@@ -49,6 +50,8 @@ struct State {
     servers: HashMap<String, Option<Arc<Server>>>,
     in_flight: HashMap<u64, InFlight>,
     next_call: u64,
+    /// A test's say over chosen calls (none by default).
+    interceptor: Option<Interceptor>,
 }
 
 struct Inner {
@@ -61,6 +64,8 @@ struct Inner {
     /// Set by [`Network::cleanup`]; simulated delays wait on `cleaned_up`.
     closed: Mutex<bool>,
     cleaned_up: Condvar,
+    /// Every gate a call has waited at, woken by cleanup.
+    gates: Mutex<Vec<Gate>>,
 }
 
 /// How many simulated delays of one kind the network drew, and their sum.
@@ -105,6 +110,7 @@ struct Route {
     server: Option<(String, Arc<Server>)>,
     reliable: bool,
     long_reordering: bool,
+    interceptor: Option<Interceptor>,
 }
 
 /// The simulated network of one test: every end, every server, the wiring
@@ -154,6 +160,7 @@ impl Network {
                     servers: HashMap::new(),
                     in_flight: HashMap::new(),
                     next_call: 0,
+                    interceptor: None,
                 }),
                 faults: Mutex::new(FaultStats::default()),
                 rng: Mutex::new(crate::rng::child()),
@@ -162,6 +169,7 @@ impl Network {
                 pool: Pool::new(),
                 closed: Mutex::new(false),
                 cleaned_up: Condvar::new(),
+                gates: Mutex::new(Vec::new()),
             }),
         }
     }
@@ -172,6 +180,29 @@ impl Network {
     pub fn cleanup(&self) {
         *self.inner.closed.lock() = true;
         self.inner.cleaned_up.notify_all();
+        let gates = std::mem::take(&mut *self.inner.gates.lock());
+        for gate in gates {
+            gate.wake();
+        }
+    }
+
+    /// Installs (or, with `None`, removes) a test's [`Interceptor`]: from now
+    /// on every call made on any end is first shown to it, and its
+    /// [`Verdict`] decides whether the call goes on as usual, is lost, or
+    /// waits at a [`Gate`]. Calls already past that point are not affected.
+    pub fn set_interceptor(&self, interceptor: Option<Interceptor>) {
+        self.inner.state.lock().interceptor = interceptor;
+    }
+
+    /// Waits at `gate`; `false` if the network is cleaned up first.
+    fn hold(&self, gate: &Gate) -> bool {
+        {
+            let mut gates = self.inner.gates.lock();
+            if !gates.iter().any(|g| g.same(gate)) {
+                gates.push(gate.clone());
+            }
+        }
+        gate.pass(|| self.is_closed())
     }
 
     fn is_closed(&self) -> bool {
@@ -359,6 +390,7 @@ impl Network {
             server,
             reliable: state.reliable,
             long_reordering: state.long_reordering,
+            interceptor: state.interceptor.clone(),
         }
     }
 
@@ -395,7 +427,27 @@ impl Network {
         method: &str,
         request: OwnedRequest,
     ) -> Result<Vec<u8>, CallError> {
-        let route = self.route(end);
+        let mut route = self.route(end);
+        let mut hold_reply = None;
+        if let Some(interceptor) = route.interceptor.take() {
+            let call = CallInfo {
+                end,
+                method,
+                args: &request.bytes,
+            };
+            match interceptor(&call) {
+                Verdict::Deliver => {}
+                Verdict::Drop => return Err(CallError::RequestLost),
+                Verdict::HoldRequest(gate) => {
+                    if !self.hold(&gate) {
+                        return Err(CallError::NetworkClosed);
+                    }
+                    // Delivered where the end leads now.
+                    route = self.route(end);
+                }
+                Verdict::HoldReply(gate) => hold_reply = Some(gate),
+            }
+        }
         let Some((server_name, server)) = route.server else {
             let bound = if self.is_long_delays() {
                 LONG_DELAY_MS
@@ -461,6 +513,11 @@ impl Network {
         };
         if dead {
             return Err(CallError::ServerDead);
+        }
+        if let Some(gate) = hold_reply
+            && !self.hold(&gate)
+        {
+            return Err(CallError::NetworkClosed);
         }
         if !route.reliable && self.chance_per(REPLY_LOSS_PER_MILLE, 1000) {
             return Err(CallError::ReplyLost);

@@ -175,6 +175,16 @@ impl<S: TestServer> Config<S> {
         }
     }
 
+    /// Sleeps for `d`, or fails the test (on the calling thread) as soon as a
+    /// background thread fails or panics meanwhile: a test's pauses never
+    /// outlast its failure.
+    #[track_caller]
+    pub fn sleep(&self, d: Duration) {
+        if let Some(message) = self.failure.wait_for(d) {
+            self.fatal(format!("failure on a background thread: {message}"));
+        }
+    }
+
     /// Fails the test if it has run for more than 120 seconds.
     #[track_caller]
     pub fn check_timeout(&self) {

@@ -2,9 +2,10 @@
 //! background threads (a Raft applier, a client worker), which would otherwise
 //! vanish with their thread.
 
-use parking_lot::Mutex;
+use parking_lot::{Condvar, Mutex};
 use std::sync::{Arc, Once};
 use std::thread::ThreadId;
+use std::time::{Duration, Instant};
 
 /// The test in progress, as the panic hook sees it.
 struct Current {
@@ -21,22 +22,54 @@ static HOOK: Once = Once::new();
 #[derive(Clone, Default)]
 pub struct FailureHandle {
     first: Arc<Mutex<Option<String>>>,
+    /// Wakes [`FailureHandle::wait_for`] when the first failure is recorded.
+    recorded: Arc<Condvar>,
 }
 
 impl FailureHandle {
     /// Fails the test from any thread: prints `Fatal: <message>` and keeps the
-    /// message (the first one wins) for the test thread's next check.
+    /// message (the first one wins) for the test thread's next check; wakes
+    /// every thread waiting in [`FailureHandle::wait_for`].
     pub fn fail(&self, message: impl std::fmt::Display) {
         let message = message.to_string();
         println!("Fatal: {message}");
         log::error!(target: "tester::test", "Fatal: {message}");
+        self.record(message);
+    }
+
+    /// Keeps `message` unless a failure is recorded already, and wakes the
+    /// waiters.
+    fn record(&self, message: String) {
         self.first.lock().get_or_insert(message);
+        self.recorded.notify_all();
     }
 
     /// The first failure recorded, if any.
     pub fn get(&self) -> Option<String> {
         self.first.lock().clone()
     }
+
+    /// Waits for `timeout`, or less if a failure is (or already was)
+    /// recorded: a sleep that a failure on another thread cuts short, so a
+    /// test that failed never waits out a pause. Returns the first failure,
+    /// if any.
+    pub fn wait_for(&self, timeout: Duration) -> Option<String> {
+        let deadline = Instant::now() + timeout;
+        let mut first = self.first.lock();
+        while first.is_none() {
+            if self.recorded.wait_until(&mut first, deadline).timed_out() {
+                break;
+            }
+        }
+        first.clone()
+    }
+}
+
+/// The failure record of the test in progress (the one whose [`crate::Config`]
+/// was made last and not yet dropped), for helpers that have no `Config` at
+/// hand, e.g. a failure-aware sleep; `None` between tests.
+pub fn current_failure() -> Option<FailureHandle> {
+    CURRENT.lock().as_ref().map(|c| c.failure.clone())
 }
 
 /// The line that tells how to replay a run.
@@ -64,7 +97,7 @@ pub(crate) fn begin_test(seed: u64, failure: FailureHandle) {
                         thread.name().unwrap_or("<unnamed>"),
                         panic_text(info)
                     );
-                    current.failure.first.lock().get_or_insert(message);
+                    current.failure.record(message);
                 }
             }
         }));

@@ -3,23 +3,41 @@
 //! plain and snapshot appliers with their checks, and the helper checks the
 //! tests call (check_one_leader, one, wait, n_committed, ...).
 //!
-//! Apply errors fail the test deterministically: the first one is recorded,
-//! printed, and reported by the next helper check (and at the end of the test);
-//! the applier that found it stops.
+//! Safety is checked all the time, in every test, without the test asking:
+//!
+//! - the appliers check what every peer applies: the same command at an index
+//!   on every peer (Go's checks), in order, never an index twice or backwards
+//!   within one incarnation (snapshot deliveries included), and never two
+//!   different commands at one index by any peer in any incarnation, crashed
+//!   ones included (State Machine Safety, §5.4.3);
+//! - an observer thread samples every live peer's `get_state` every
+//!   [`OBSERVE_EVERY`] and fails the test the moment two different peers have
+//!   claimed leadership of the same term (Election Safety, §5.2), or a peer's
+//!   term went backwards.
+//!
+//! A failure fails the test at once, through the tester's failure record: the
+//! first one is printed (`Fatal: ...`) and kept, and every helper of this
+//! module that waits ([`sleep`], [`Test::one`], [`Test::wait`],
+//! [`Test::check_one_leader`], ...) ends the test as soon as it is recorded,
+//! on whichever thread of the test it runs (client threads too), so no test
+//! waits out a pause, or on something the failure left blocked. The seed is
+//! printed as for any failure. The applier that found an error stops.
 #![allow(dead_code)]
 
 use std::collections::HashMap;
 use std::fmt;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, OnceLock};
+use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use crossbeam::channel::{self, Receiver};
+use crossbeam::channel::{self, Receiver, RecvTimeoutError, Sender};
+use labrpc::{CallInfo, Verdict};
 use parking_lot::Mutex;
 use raft::{ApplyMsg, Raft};
 use rand::Rng;
 use serde::{Deserialize, Serialize};
-use tester::{Config, Group, Persister, TestServer};
+use tester::{Config, FailureHandle, Group, Persister, TestServer};
 
 /// The tester's election timeout.
 pub const RAFT_ELECTION_TIMEOUT: Duration = Duration::from_millis(1000);
@@ -65,9 +83,25 @@ pub fn rand_below(n: i64) -> i64 {
     rand_int() % n
 }
 
-/// Sleeps where the Go test sleeps.
+/// How often the safety observer samples every live peer's `get_state`.
+pub const OBSERVE_EVERY: Duration = Duration::from_millis(5);
+
+/// How many of its latest snapshots each incarnation keeps for the scenario
+/// tests to recognise them on the wire.
+const SNAPSHOTS_KEPT: usize = 4;
+
+/// Sleeps where the Go test sleeps; if the test fails meanwhile (an apply
+/// error, the observer, a panic on another thread), panics at once instead of
+/// sleeping on, on whichever thread of the test called it.
 pub fn sleep(d: Duration) {
-    std::thread::sleep(d);
+    match tester::current_failure() {
+        Some(failure) => {
+            if let Some(message) = failure.wait_for(d) {
+                panic!("failure on a background thread: {message}");
+            }
+        }
+        None => std::thread::sleep(d),
+    }
 }
 
 fn ms(n: u64) -> Duration {
@@ -84,9 +118,13 @@ struct Applied {
 /// One incarnation of a Raft server (Go's `rfsrv`).
 pub struct RfSrv {
     me: usize,
+    /// Numbers every incarnation of every server of the test, from 1.
+    incarnation: u64,
     raft: Mutex<Option<Raft<TestCmd>>>,
     persister: Persister,
     applied: Mutex<Applied>,
+    /// The latest snapshots this incarnation's applier made, newest last.
+    snapshots: Mutex<Vec<Arc<[u8]>>>,
 }
 
 impl RfSrv {
@@ -94,6 +132,13 @@ impl RfSrv {
     pub fn raft(&self) -> Option<Raft<TestCmd>> {
         self.raft.lock().clone()
     }
+}
+
+/// Who first applied a command at an index.
+struct Origin {
+    cmd: TestCmd,
+    server: usize,
+    incarnation: u64,
 }
 
 impl TestServer for RfSrv {
@@ -121,12 +166,48 @@ struct Checks {
     max_index: AtomicU64,
     apply_err: Mutex<Option<String>>,
     finished: AtomicBool,
+    /// The first command applied at each index by any incarnation of any server.
+    history: Mutex<HashMap<u64, Origin>>,
+    incarnations: AtomicU64,
+    /// Every end a server was started with: name -> (from, to).
+    ends: Arc<Mutex<HashMap<String, (usize, usize)>>>,
+    /// The test's failure record, once the Config exists.
+    failure: OnceLock<FailureHandle>,
 }
 
 impl Checks {
+    /// Records the first apply error and fails the test at once.
     fn record_apply_error(&self, err: String) {
-        println!("apply error: {err}");
-        self.apply_err.lock().get_or_insert(err);
+        self.apply_err.lock().get_or_insert(err.clone());
+        match self.failure.get().cloned().or_else(tester::current_failure) {
+            Some(failure) => failure.fail(format!("apply error: {err}")),
+            None => println!("apply error: {err}"),
+        }
+    }
+
+    /// State Machine Safety across incarnations: `cmd` at `index` must be
+    /// what anybody ever applied there; records it if it is the first.
+    fn check_history(&self, srv: &RfSrv, index: u64, cmd: &TestCmd) -> Option<String> {
+        let mut history = self.history.lock();
+        match history.get(&index) {
+            Some(first) if first.cmd != *cmd => Some(format!(
+                "index {index} applied twice with different commands: server {} \
+                 (incarnation {}) applied {cmd}, server {} (incarnation {}) had applied {}",
+                srv.me, srv.incarnation, first.server, first.incarnation, first.cmd
+            )),
+            Some(_) => None,
+            None => {
+                history.insert(
+                    index,
+                    Origin {
+                        cmd: cmd.clone(),
+                        server: srv.me,
+                        incarnation: srv.incarnation,
+                    },
+                );
+                None
+            }
+        }
     }
 
     /// Checks that every server that applied `index` applied `cmd` there, then
@@ -149,6 +230,10 @@ impl Checks {
                     srv.me
                 ));
             }
+        }
+        drop(srvs);
+        if err.is_none() {
+            err = self.check_history(srv, index, cmd);
         }
         let mut mine = srv.applied.lock();
         let prev_ok = mine.logs.contains_key(&(index.wrapping_sub(1)));
@@ -177,6 +262,23 @@ impl Checks {
                 srv.me
             ));
         }
+        {
+            let applied = srv.applied.lock();
+            if index.is_some() && last < applied.last_applied {
+                return Some(format!(
+                    "server {} got a snapshot through {last} after applying through {}: \
+                     its applied index would go backwards",
+                    srv.me, applied.last_applied
+                ));
+            }
+        }
+        for (j, cmd) in xlog.iter().enumerate() {
+            if let Some(cmd) = cmd
+                && let Some(err) = self.check_history(srv, j as u64, cmd)
+            {
+                return Some(format!("in a snapshot: {err}"));
+            }
+        }
         let mut applied = srv.applied.lock();
         applied.logs = xlog
             .into_iter()
@@ -193,9 +295,17 @@ impl Checks {
             let ApplyMsg::Command { index, command, .. } = m else {
                 continue;
             };
+            let last_applied = std::mem::replace(&mut srv.applied.lock().last_applied, index);
             let (mut err, prev_ok) = self.check_logs(&srv, index, &command);
             if index > 1 && !prev_ok {
                 err = Some(format!("server {} apply out of order {index}", srv.me));
+            }
+            if index <= last_applied {
+                err = Some(format!(
+                    "server {} applied index {index} after index {last_applied}: \
+                     an index twice, or backwards",
+                    srv.me
+                ));
             }
             if let Some(err) = err {
                 self.record_apply_error(err);
@@ -216,9 +326,14 @@ impl Checks {
                     let mut err = None;
                     if index != last_applied + 1 {
                         err = Some(format!(
-                            "server {} apply out of order, expected index {}, got {index}",
+                            "server {} apply out of order, expected index {}, got {index}{}",
                             srv.me,
-                            last_applied + 1
+                            last_applied + 1,
+                            if index <= last_applied {
+                                " (an index twice, or backwards)"
+                            } else {
+                                ""
+                            }
                         ));
                     }
                     if err.is_none() {
@@ -238,6 +353,13 @@ impl Checks {
                             enc.encode(&index).encode(&xlog);
                             enc.finish()
                         };
+                        {
+                            let mut made = srv.snapshots.lock();
+                            if made.len() == SNAPSHOTS_KEPT {
+                                made.remove(0);
+                            }
+                            made.push(bytes.clone().into());
+                        }
                         raft.snapshot(index, bytes);
                     }
                     err
@@ -251,11 +373,101 @@ impl Checks {
     }
 }
 
+/// The safety observer: a thread that samples every live peer's `get_state`
+/// every [`OBSERVE_EVERY`] until it is dropped.
+struct Observer {
+    stop: Option<Sender<()>>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl Observer {
+    fn start(checks: Arc<Checks>, failure: FailureHandle) -> Observer {
+        let (stop, stopped) = channel::bounded::<()>(0);
+        let thread = std::thread::Builder::new()
+            .name("safety-observer".into())
+            .spawn(move || observe(&checks, &failure, &stopped))
+            .expect("spawn the safety observer");
+        Observer {
+            stop: Some(stop),
+            thread: Some(thread),
+        }
+    }
+}
+
+impl Drop for Observer {
+    fn drop(&mut self) {
+        self.stop.take();
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+/// The observer's loop: Election Safety (at most one leader per term, over
+/// the whole test, crashed incarnations included) and terms that never go
+/// back within an incarnation. Stops at the first violation, which fails the
+/// test.
+fn observe(checks: &Checks, failure: &FailureHandle, stopped: &Receiver<()>) {
+    let mut leaders: HashMap<u64, usize> = HashMap::new();
+    // Per server: (incarnation, highest term seen).
+    let mut terms: Vec<(u64, u64)> = vec![(0, 0); checks.n];
+    loop {
+        match stopped.recv_timeout(OBSERVE_EVERY) {
+            Err(RecvTimeoutError::Timeout) => {}
+            _ => return,
+        }
+        let live: Vec<(usize, u64, Raft<TestCmd>)> = checks
+            .srvs
+            .lock()
+            .iter()
+            .enumerate()
+            .filter_map(|(i, srv)| {
+                let srv = srv.as_ref()?;
+                Some((i, srv.incarnation, srv.raft()?))
+            })
+            .collect();
+        for (i, incarnation, raft) in live {
+            let (term, leader) = raft.get_state();
+            let (seen_incarnation, seen_term) = &mut terms[i];
+            if *seen_incarnation == incarnation && term < *seen_term {
+                failure.fail(format!(
+                    "safety observer: server {i}'s term went back from {seen_term} to {term} \
+                     without a restart"
+                ));
+                return;
+            }
+            *seen_incarnation = incarnation;
+            *seen_term = term;
+            if !leader {
+                continue;
+            }
+            match leaders.get(&term) {
+                Some(&other) if other != i => {
+                    failure.fail(format!(
+                        "safety observer: servers {other} and {i} both claimed leadership \
+                         of term {term} (Election Safety, §5.2)"
+                    ));
+                    return;
+                }
+                Some(_) => {}
+                None => {
+                    leaders.insert(term, i);
+                }
+            }
+        }
+    }
+}
+
+/// A scenario's rule for the calls between servers: given the caller, the
+/// callee and the call, what the network does with it.
+pub type LinkRule = dyn Fn(usize, usize, &CallInfo<'_>) -> Verdict + Send + Sync;
+
 /// One raft test: the tester's Config with Raft servers, plus the checks.
 pub struct Test {
     cfg: Config<RfSrv>,
     checks: Arc<Checks>,
     n: usize,
+    observer: Option<Observer>,
 }
 
 impl Test {
@@ -268,46 +480,67 @@ impl Test {
             max_index: AtomicU64::new(0),
             apply_err: Mutex::new(None),
             finished: AtomicBool::new(false),
+            history: Mutex::new(HashMap::new()),
+            incarnations: AtomicU64::new(0),
+            ends: Arc::new(Mutex::new(HashMap::new())),
+            failure: OnceLock::new(),
         });
         let make = {
             let checks = Arc::clone(&checks);
-            Arc::new(move |ends, _gid, i: usize, persister: Persister| {
-                let (tx, rx) = channel::bounded(0);
-                let raft = Raft::new(ends, i, persister.clone(), tx)
-                    .unwrap_or_else(|e| panic!("server {i}: {e}"));
-                let srv = Arc::new(RfSrv {
-                    me: i,
-                    raft: Mutex::new(Some(raft)),
-                    persister: persister.clone(),
-                    applied: Mutex::new(Applied::default()),
-                });
-                if snapshot {
-                    let data = persister.read_snapshot();
-                    if !data.is_empty()
-                        && let Some(err) = checks.ingest(&srv, &data, None)
+            Arc::new(
+                move |ends: Vec<labrpc::ClientEnd>, _gid, i: usize, persister: Persister| {
                     {
-                        checks.record_apply_error(err);
-                    }
-                }
-                // Register the new incarnation before its applier can record.
-                checks.srvs.lock()[i] = Some(Arc::clone(&srv));
-                let (c, s) = (Arc::clone(&checks), Arc::clone(&srv));
-                std::thread::Builder::new()
-                    .name(format!("applier-{i}"))
-                    .spawn(move || {
-                        if snapshot {
-                            c.applier_snap(s, rx)
-                        } else {
-                            c.applier(s, rx)
+                        let mut names = checks.ends.lock();
+                        for (j, end) in ends.iter().enumerate() {
+                            names.insert(end.name().to_string(), (i, j));
                         }
-                    })
-                    .expect("spawn applier");
-                srv
-            })
+                    }
+                    let (tx, rx) = channel::bounded(0);
+                    let raft = Raft::new(ends, i, persister.clone(), tx)
+                        .unwrap_or_else(|e| panic!("server {i}: {e}"));
+                    let srv = Arc::new(RfSrv {
+                        me: i,
+                        incarnation: checks.incarnations.fetch_add(1, Ordering::SeqCst) + 1,
+                        raft: Mutex::new(Some(raft)),
+                        persister: persister.clone(),
+                        applied: Mutex::new(Applied::default()),
+                        snapshots: Mutex::new(Vec::new()),
+                    });
+                    if snapshot {
+                        let data = persister.read_snapshot();
+                        if !data.is_empty()
+                            && let Some(err) = checks.ingest(&srv, &data, None)
+                        {
+                            checks.record_apply_error(err);
+                        }
+                    }
+                    // Register the new incarnation before its applier can record.
+                    checks.srvs.lock()[i] = Some(Arc::clone(&srv));
+                    let (c, s) = (Arc::clone(&checks), Arc::clone(&srv));
+                    std::thread::Builder::new()
+                        .name(format!("applier-{i}"))
+                        .spawn(move || {
+                            if snapshot {
+                                c.applier_snap(s, rx)
+                            } else {
+                                c.applier(s, rx)
+                            }
+                        })
+                        .expect("spawn applier");
+                    srv
+                },
+            )
         };
         let cfg = Config::new(n, reliable, make);
         cfg.set_long_delays(true);
-        Test { cfg, checks, n }
+        let _ = checks.failure.set(cfg.failure());
+        let observer = Some(Observer::start(Arc::clone(&checks), cfg.failure()));
+        Test {
+            cfg,
+            checks,
+            n,
+            observer,
+        }
     }
 
     /// The tester's Config.
@@ -431,6 +664,7 @@ impl Test {
         if let Some(err) = self.checks.apply_err.lock().clone() {
             self.fatal(err);
         }
+        self.cfg.check_failure();
         let srvs = self.checks.srvs.lock();
         let mut count = 0;
         let mut cmd: Option<TestCmd> = None;
@@ -532,6 +766,87 @@ impl Test {
         self.fatal(format!("one({cmd}) failed to reach agreement"))
     }
 
+    /// Fails the test now if a background check has failed.
+    #[track_caller]
+    pub fn check_failure(&self) {
+        if let Some(err) = self.checks.apply_err.lock().clone() {
+            self.fatal(err);
+        }
+        self.cfg.check_failure();
+    }
+
+    /// Server `i`'s (term, is_leader), if it is running.
+    pub fn state(&self, i: usize) -> Option<(u64, bool)> {
+        self.raft(i).map(|r| r.get_state())
+    }
+
+    /// The last index server `i`'s current incarnation has applied (or that
+    /// its latest snapshot covers).
+    pub fn last_applied(&self, i: usize) -> u64 {
+        self.checks.srvs.lock()[i]
+            .as_ref()
+            .map_or(0, |s| s.applied.lock().last_applied)
+    }
+
+    /// What server `i`'s current incarnation applied at `index`, if it did.
+    pub fn applied_at(&self, i: usize, index: u64) -> Option<TestCmd> {
+        self.checks.srvs.lock()[i]
+            .as_ref()
+            .and_then(|s| s.applied.lock().logs.get(&index).cloned())
+    }
+
+    /// The latest snapshots server `i`'s current incarnation made (newest
+    /// last), as it handed them to Raft.
+    pub fn snapshots_made(&self, i: usize) -> Vec<Arc<[u8]>> {
+        self.checks.srvs.lock()[i]
+            .as_ref()
+            .map_or_else(Vec::new, |s| s.snapshots.lock().clone())
+    }
+
+    /// Size of server `i`'s persisted Raft state.
+    pub fn persisted_size(&self, i: usize) -> usize {
+        self.group().persister(i).raft_state_size()
+    }
+
+    /// Polls `probe` every few milliseconds until it returns something, for at
+    /// most `timeout`; `None` if it never did. Ends the test at once if a
+    /// background check fails meanwhile.
+    #[track_caller]
+    pub fn wait_for<T>(
+        &self,
+        timeout: Duration,
+        mut probe: impl FnMut() -> Option<T>,
+    ) -> Option<T> {
+        let t0 = Instant::now();
+        loop {
+            self.check_failure();
+            if let Some(found) = probe() {
+                return Some(found);
+            }
+            if t0.elapsed() >= timeout {
+                return None;
+            }
+            self.cfg.sleep(ms(5));
+        }
+    }
+
+    /// Installs `rule` for every call from one server to another (calls of
+    /// ends the tester did not make for a server are delivered as usual);
+    /// servers restarted later are covered too. `None` removes it.
+    pub fn set_links(&self, rule: Option<Arc<LinkRule>>) {
+        let interceptor = rule.map(|rule| {
+            let ends = Arc::clone(&self.checks.ends);
+            Arc::new(move |call: &CallInfo<'_>| {
+                let link = ends.lock().get(call.end).copied();
+                match link {
+                    Some((from, to)) => rule(from, to, call),
+                    None => Verdict::Deliver,
+                }
+            }) as labrpc::Interceptor
+        });
+        self.cfg.net().set_interceptor(interceptor);
+    }
+
     /// The largest index any server has applied.
     pub fn max_index(&self) -> u64 {
         self.checks.max_index.load(Ordering::SeqCst)
@@ -546,6 +861,8 @@ impl Test {
 impl Drop for Test {
     fn drop(&mut self) {
         self.checks.finished.store(true, Ordering::SeqCst);
+        self.cfg.net().set_interceptor(None);
+        self.observer.take();
         if !std::thread::panicking() {
             if let Some(err) = self.checks.apply_err.lock().clone() {
                 self.cfg.fatal(format!("apply error: {err}"));
