@@ -1,0 +1,136 @@
+//! The grading tree: a pristine handout in a fresh folder, with the
+//! submission's student-owned files, and only those, laid over it.
+
+use std::path::{Path, PathBuf};
+
+use crate::grade::rubric::Rubric;
+use crate::grade::submission::Staged;
+use crate::handout::{self, Options};
+use crate::manifest::Manifest;
+use crate::tree;
+
+/// Where the pristine tree comes from.
+#[derive(Debug, Clone)]
+pub enum Pristine {
+    /// This course workspace (staff's, with the solution): a handout is
+    /// generated from it for every submission.
+    Workspace(PathBuf),
+    /// A handout already generated (what a Gradescope bundle ships): copied
+    /// for every submission, its `target/` left out.
+    Handout(PathBuf),
+}
+
+/// The tree a submission is graded in, and what went into it.
+#[derive(Debug)]
+pub struct GradingTree {
+    /// The tree (removed when this is dropped).
+    pub dir: tempfile::TempDir,
+    /// The handout's manifest.
+    pub manifest: Manifest,
+    /// Workspace paths laid from the submission.
+    pub laid: Vec<String>,
+    /// Submission files not laid (not student-owned for this rubric), by the
+    /// workspace path they would have had.
+    pub ignored: Vec<String>,
+}
+
+impl GradingTree {
+    /// The tree's root.
+    pub fn root(&self) -> &Path {
+        self.dir.path()
+    }
+}
+
+/// Whether `path` is a file students write under `rubric`.
+pub fn owned_by(manifest: &Manifest, rubric: &Rubric, path: &str) -> bool {
+    manifest
+        .owner(path)
+        .is_some_and(|part| rubric.parts.contains(&part.name))
+}
+
+/// Checks that the rubric's parts exist in the manifest and do not overlap
+/// its provided ones.
+pub fn check_parts(manifest: &Manifest, rubric: &Rubric) -> Result<(), String> {
+    for name in rubric.parts.iter().chain(&rubric.provide) {
+        if manifest.part(name).is_none() {
+            let known: Vec<&str> = manifest.parts.iter().map(|p| p.name.as_str()).collect();
+            return Err(format!(
+                "the rubric names part {name:?}, which the manifest does not have (it has: {})",
+                known.join(", ")
+            ));
+        }
+    }
+    if let Some(both) = rubric.parts.iter().find(|p| rubric.provide.contains(p)) {
+        return Err(format!("the rubric both grades and provides part {both:?}"));
+    }
+    Ok(())
+}
+
+/// Writes the pristine tree into a fresh temporary folder.
+pub fn pristine_tree(
+    pristine: &Pristine,
+    rubric: &Rubric,
+) -> Result<(tempfile::TempDir, Manifest), String> {
+    let dir = tempfile::Builder::new()
+        .prefix("grade-tree-")
+        .tempdir()
+        .map_err(|e| format!("cannot make a temporary folder: {e}"))?;
+    match pristine {
+        Pristine::Workspace(root) => {
+            let options = Options {
+                provide: rubric.provide.clone(),
+            };
+            handout::generate(root, dir.path(), &options).map_err(|e| e.to_string())?;
+        }
+        Pristine::Handout(root) => {
+            let files = tree::files_below(root).map_err(|e| e.to_string())?;
+            for path in files.iter().filter(|p| !p.starts_with("target/")) {
+                tree::copy_file(&tree::join(root, path), &tree::join(dir.path(), path))
+                    .map_err(|e| e.to_string())?;
+            }
+        }
+    }
+    let manifest = Manifest::load(dir.path()).map_err(|e| e.to_string())?;
+    check_parts(&manifest, rubric)?;
+    Ok((dir, manifest))
+}
+
+/// Makes the grading tree: the pristine tree, with every student-owned file
+/// (the starter code) removed and the staged submission's student-owned
+/// files laid in.
+pub fn grading_tree(
+    pristine: &Pristine,
+    rubric: &Rubric,
+    staged: Option<&Staged>,
+) -> Result<GradingTree, String> {
+    let (dir, manifest) = pristine_tree(pristine, rubric)?;
+    for path in tree::files_below(dir.path()).map_err(|e| e.to_string())? {
+        if owned_by(&manifest, rubric, &path) {
+            let file = tree::join(dir.path(), &path);
+            std::fs::remove_file(&file).map_err(|e| format!("{}: {e}", file.display()))?;
+        }
+    }
+    let (mut laid, mut ignored) = (Vec::new(), Vec::new());
+    if let Some(staged) = staged {
+        for (from, to) in &staged.files {
+            if owned_by(&manifest, rubric, to) {
+                tree::copy_file(
+                    &tree::join(staged.dir.path(), from),
+                    &tree::join(dir.path(), to),
+                )
+                .map_err(|e| e.to_string())?;
+                laid.push(to.clone());
+            } else {
+                ignored.push(to.clone());
+            }
+        }
+    }
+    laid.sort();
+    laid.dedup();
+    Ok(GradingTree {
+        dir,
+        manifest,
+        laid,
+        ignored,
+    })
+}
