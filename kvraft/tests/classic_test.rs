@@ -3,13 +3,19 @@
 //! harness of `src/kvraft/config.go` in `classic_common`.
 //!
 //! `cargo test -p kvraft 3a` runs part A, `cargo test -p kvraft 3b` part B.
+//! After the harness's own checks come scripted scenarios of ours (not in the
+//! Go suite), each of which drives one situation step by step that the ported
+//! tests reach only by chance, so a server with that bug fails at once.
 
 mod classic_common;
 
+use std::sync::Arc;
 use std::thread;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use crossbeam::channel;
+use kvraft::classic::{ClientId, PutAppendArgs, PutAppendReply, Status, WriteKind};
+use tester::Clnt;
 
 use classic_common::ClassicConfig;
 use classic_common::appends::{check_clnt_appends, check_concurrent_appends, element};
@@ -435,4 +441,190 @@ fn linearizability_check_catches_a_stale_read() {
     ));
     log.append(operation(KvInput::get("k"), KvOutput::new("a"), 40, 50));
     classic_common::history::check_linearizable(&cfg, &log);
+}
+
+// ------------------------------------------ ours: scripted scenarios
+
+/// How long a scripted step may take before the scenario gives up on it.
+const STEP_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// The classic write RPC.
+const PUT_APPEND: &str = "KVServer.PutAppend";
+
+/// A server that believes it leads, waited for.
+#[track_caller]
+fn wait_leader(cfg: &ClassicConfig) -> usize {
+    let start = Instant::now();
+    loop {
+        if let Some(l) = cfg.leader() {
+            return l;
+        }
+        if start.elapsed() > STEP_TIMEOUT {
+            panic!("no leader within {STEP_TIMEOUT:?}");
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+/// A leader cut off alone must not answer a Get once the majority has moved
+/// on (Raft §8: a read must not be served from a leader's local state without
+/// checking it still leads, e.g. by committing the read).
+///
+/// The steps force the bug to show: the old leader keeps believing it leads,
+/// it holds the old value, and a Clerk that can reach only it asks for the
+/// key after the majority's Put returned. A server that answers Gets from its
+/// local state returns the old value at once; a correct one answers nothing
+/// until the partition heals, and then the Get returns the new value.
+#[test]
+fn stale_read_3a() {
+    const NSERVERS: usize = 3;
+    let cfg = ClassicConfig::new(NSERVERS, false, None);
+    let ck = cfg.make_client(&cfg.all());
+    cfg.begin("Test: no stale read from a cut-off leader (3A)");
+
+    put(&cfg, &ck, "k", "old", None, -1);
+    check(&cfg, &ck, "k", "old");
+
+    let l = wait_leader(&cfg);
+    let majority: Vec<usize> = (0..NSERVERS).filter(|&i| i != l).collect();
+    cfg.partition(&majority, &[l]);
+    let ckp1 = cfg.make_client(&majority);
+    put(&cfg, &ckp1, "k", "new", None, -1);
+    check(&cfg, &ckp1, "k", "new");
+
+    // The Get's thread holds only its Clerk, which gives up once the test's
+    // network is gone: a failure below leaves nothing blocked behind.
+    let ckp2 = cfg.make_client(&[l]);
+    let (done_tx, done_rx) = channel::bounded(1);
+    {
+        let ckp2 = Arc::clone(&ckp2);
+        std::thread::spawn(move || {
+            let _ = done_tx.send(ckp2.get("k"));
+        });
+    }
+    match done_rx.recv_timeout(Duration::from_secs(1)) {
+        Ok(Ok(value)) if value == "old" => panic!(
+            "stale read: the cut-off leader {l} answered Get(k) with \"old\" after Put(k, new) returned"
+        ),
+        Ok(result) => {
+            panic!("Get in minority completed with {result:?} while the partition stands")
+        }
+        Err(_) => {}
+    }
+
+    cfg.connect_all();
+    cfg.connect_client(&ckp2, &cfg.all());
+    match done_rx.recv_timeout(STEP_TIMEOUT) {
+        Ok(Ok(value)) if value == "new" => {}
+        Ok(result) => panic!("Get(k) after the heal returned {result:?}, expected \"new\""),
+        Err(_) => panic!("Get did not complete within {STEP_TIMEOUT:?} after the heal"),
+    }
+    cfg.op();
+    cfg.end();
+}
+
+/// Sends `args` straight to the servers, one after another, until one
+/// executes it: the same request a Clerk resends.
+#[track_caller]
+fn send_until_served(cfg: &ClassicConfig, clnt: &Clnt, args: &PutAppendArgs) {
+    let names = cfg.tester().group().srv_names();
+    let start = Instant::now();
+    loop {
+        for name in &names {
+            if let Ok(PutAppendReply { status: Status::Ok }) =
+                clnt.call::<PutAppendArgs, PutAppendReply>(name, PUT_APPEND, args)
+            {
+                cfg.op();
+                return;
+            }
+        }
+        if start.elapsed() > STEP_TIMEOUT {
+            panic!("no server executed {args:?} within {STEP_TIMEOUT:?}");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// Waits until every server has a snapshot and a Raft state smaller than
+/// `trimmed` bytes: its log no longer holds the early entries.
+#[track_caller]
+fn wait_snapshotted(cfg: &ClassicConfig, trimmed: usize) {
+    let group = cfg.tester().group();
+    let start = Instant::now();
+    loop {
+        let sizes: Vec<(usize, usize)> = (0..group.n())
+            .map(|i| {
+                let p = group.persister(i);
+                (p.snapshot_size(), p.raft_state_size())
+            })
+            .collect();
+        if sizes.iter().all(|&(snap, raft)| snap > 0 && raft < trimmed) {
+            return;
+        }
+        if start.elapsed() > STEP_TIMEOUT {
+            panic!(
+                "servers did not snapshot and trim their logs: (snapshot, raft state) sizes {sizes:?}"
+            );
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// An Append executed before the servers snapshot and restart is executed
+/// once only when it is resent after the restart (same client id and
+/// sequence number, as a Clerk resends after a lost reply): the duplicate
+/// table must travel in the snapshot.
+///
+/// The steps force the bug to show: after the Append, enough other writes
+/// follow that every server snapshots and trims the Append's entry from its
+/// log, and every server restarts, so what the servers know of that client
+/// comes only from the snapshot. The resent Append must then be acknowledged
+/// without being applied: the key still reads "x", not "xx". A server with no
+/// duplicate detection, or whose snapshot leaves the table out, appends twice.
+#[test]
+fn dedup_after_snapshot_restart_3b() {
+    const NSERVERS: usize = 3;
+    const MAXRAFTSTATE: usize = 1000;
+    let cfg = ClassicConfig::new(NSERVERS, false, Some(MAXRAFTSTATE));
+    let ck = cfg.make_client(&cfg.all());
+    cfg.begin("Test: a resent Append after a restart from snapshots (3B)");
+
+    let clnt = cfg.tester().make_client();
+    let append = PutAppendArgs {
+        key: "k".to_string(),
+        value: "x".to_string(),
+        kind: WriteKind::Append,
+        client_id: ClientId(rand::random::<u64>() >> 2),
+        seq: 1,
+    };
+    send_until_served(&cfg, &clnt, &append);
+    check(&cfg, &ck, "k", "x");
+
+    // Enough other writes that every server snapshots past the Append.
+    let value = "y".repeat(200);
+    for i in 0..30 {
+        put(&cfg, &ck, &format!("pad{i}"), &value, None, -1);
+    }
+    wait_snapshotted(&cfg, 4 * MAXRAFTSTATE);
+
+    cfg.tester().group().shutdown();
+    cfg.tester().group().start_servers();
+
+    // The same request again: acknowledged, not applied.
+    send_until_served(&cfg, &clnt, &append);
+    let v = classic_common::history::get(&cfg, &ck, "k", None, -1);
+    if v != "x" {
+        panic!(
+            "the Append resent after the restart was applied again: Get(k) = {v:?}, expected \"x\""
+        );
+    }
+    // The client's next write is new, and applied.
+    let next = PutAppendArgs {
+        value: "z".to_string(),
+        seq: 2,
+        ..append
+    };
+    send_until_served(&cfg, &clnt, &next);
+    check(&cfg, &ck, "k", "xz");
+    cfg.end();
 }

@@ -2,12 +2,17 @@
 //! every 4B and 4C test, with the same parameters, steps, constants and failure
 //! messages (spec/kvraft-tests.md part I). GenericTest and GenericTestSpeed are
 //! in `kvraft_common`.
+//!
+//! At the end, after the ported tests: scripted scenarios of ours (not in the
+//! Go suite), each of which drives one situation step by step that the ported
+//! tests reach only by chance, so a server with that bug fails at once.
 
 mod kvraft_common;
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use crossbeam::channel;
+use kvraft::rpc::{KvError, PUT, PutArgs, PutReply};
 use kvraft_common::{KvTest, generic_test, generic_test_speed};
 
 /// One client's Puts on a reliable 5-server cluster are counted exactly and linearizable.
@@ -71,6 +76,9 @@ fn one_partition_4b() {
 
     ts.cfg.begin("Test: no progress in minority (4B)");
     std::thread::scope(|s| {
+        // A failure below stops the clerks, so the minority's Put (which
+        // never returns while the partition stands) ends and the scope with it.
+        let _stop = ts.stop_clerks_on_panic();
         s.spawn(|| {
             let ver = ts.put_at_least_once(&ckp2a, "1", "15", ver1, -1);
             let _ = done0_tx.send(ver);
@@ -444,4 +452,216 @@ fn snapshot_unreliable_recover_concurrent_partition_linearizable_4c() {
         1000,
         true,
     );
+}
+
+// ------------------------------------------ ours: scripted scenarios
+
+/// How long a scripted step may take before the scenario gives up on it.
+const STEP_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// The first server whose Raft says it leads, waited for.
+#[track_caller]
+fn wait_leader(ts: &KvTest) -> usize {
+    let start = Instant::now();
+    loop {
+        if let Some(l) = ts.leader() {
+            return l;
+        }
+        if start.elapsed() > STEP_TIMEOUT {
+            ts.cfg.fatal(format!("no leader within {STEP_TIMEOUT:?}"));
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+/// A leader cut off alone must not answer a Get once the majority has moved
+/// on: linearizability forbids returning the value it holds, which a newer
+/// Put has replaced (Raft §8: a read must not be served from a leader's local
+/// state without checking it still leads, e.g. by committing the read).
+///
+/// The steps force the bug to show: the old leader keeps believing it leads
+/// (nobody can tell it otherwise), it holds the old value, and a clerk that
+/// can reach only it asks for the key after the majority's Put returned. A
+/// server that answers Gets from its local state returns the old value at
+/// once; a correct one answers nothing until the partition heals, and then
+/// the Get returns the new value.
+#[test]
+fn stale_read_4b() {
+    const NSERVERS: usize = 3;
+    let ts = KvTest::make(
+        "4B stale read in minority",
+        0,
+        NSERVERS,
+        true,
+        false,
+        false,
+        -1,
+        false,
+    );
+    let group = ts.cfg.group();
+    let ck = ts.make_clerk();
+    let ver1 = ts.put_at_least_once(&ck, "k", "old", 0, -1);
+    ts.check_get(&ck, "k", "old", ver1);
+
+    // The leader alone in the minority; the majority writes a new value.
+    let l = wait_leader(&ts);
+    let majority: Vec<usize> = (0..NSERVERS).filter(|&i| i != l).collect();
+    group.partition(&majority, &[l]);
+    let ckp1 = ts.make_clerk_to(&majority);
+    let ver2 = ts.put_at_least_once(&ckp1, "k", "new", ver1, -1);
+    ts.check_get(&ckp1, "k", "new", ver2);
+
+    let ckp2 = ts.make_clerk_to(&[l]);
+    let (done_tx, done_rx) = channel::bounded(1);
+    std::thread::scope(|s| {
+        // A failure stops the clerks, so the minority's Get ends with the test.
+        let _stop = ts.stop_clerks_on_panic();
+        s.spawn(|| {
+            let _ = done_tx.send(ts.get(&ckp2, "k", 1));
+        });
+        match done_rx.recv_timeout(Duration::from_secs(1)) {
+            Ok(Ok((value, ver))) if value == "old" => ts.cfg.fatal(format!(
+                "stale read: the cut-off leader {l} answered Get(k) with (old, {ver}) after Put(k, new) returned"
+            )),
+            Ok(result) => ts.cfg.fatal(format!(
+                "Get in minority completed with {result:?} while the partition stands"
+            )),
+            Err(_) => {}
+        }
+
+        // Healed, the Get is served, with the new value.
+        group.connect_all();
+        ckp2.transport().connect_all();
+        match done_rx.recv_timeout(STEP_TIMEOUT) {
+            Ok(Ok((value, ver))) if value == "new" && ver == ver2 => {}
+            Ok(result) => ts.cfg.fatal(format!(
+                "Get(k) after the heal returned {result:?}, expected (new, {ver2})"
+            )),
+            Err(_) => ts.cfg.fatal(format!(
+                "Get did not complete within {STEP_TIMEOUT:?} after the heal"
+            )),
+        }
+    });
+    ts.check_porcupine();
+}
+
+/// Sends `args` straight to the servers, one after another, until one does
+/// not answer `ErrWrongLeader`: the same request a Clerk resends.
+#[track_caller]
+fn resend_put(ts: &KvTest, clnt: &tester::Clnt, args: &PutArgs) -> PutReply {
+    let names = ts.cfg.group().srv_names();
+    let start = Instant::now();
+    loop {
+        for name in &names {
+            match clnt.call::<PutArgs, PutReply>(name, PUT, args) {
+                Ok(Err(KvError::WrongLeader)) | Err(_) => {}
+                Ok(reply) => return reply,
+            }
+        }
+        if start.elapsed() > STEP_TIMEOUT {
+            ts.cfg
+                .fatal(format!("no server answered a Put within {STEP_TIMEOUT:?}"));
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// Waits until every server has a snapshot and a Raft state smaller than
+/// `trimmed` bytes: its log no longer holds the early entries.
+#[track_caller]
+fn wait_snapshotted(ts: &KvTest, trimmed: usize) {
+    let group = ts.cfg.group();
+    let start = Instant::now();
+    loop {
+        let sizes: Vec<(usize, usize)> = (0..group.n())
+            .map(|i| {
+                let p = group.persister(i);
+                (p.snapshot_size(), p.raft_state_size())
+            })
+            .collect();
+        if sizes.iter().all(|&(snap, raft)| snap > 0 && raft < trimmed) {
+            return;
+        }
+        if start.elapsed() > STEP_TIMEOUT {
+            ts.cfg.fatal(format!(
+                "servers did not snapshot and trim their logs: (snapshot, raft state) sizes {sizes:?}"
+            ));
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// A Put applied before the servers snapshot and restart is not applied
+/// again when it is resent after the restart: the version check that makes a
+/// 2025 Put at-most-once must survive a restart from a snapshot, so the
+/// snapshot must carry every key's version.
+///
+/// The steps force the bug to show: the key is put twice (version 2), enough
+/// other Puts follow that every server snapshots and trims the key's entries
+/// from its log, and every server restarts, so the key's version can come
+/// only from the snapshot. Then the second Put's exact request (version 1) is
+/// resent, as a Clerk resends after a lost reply, and must be refused with
+/// `ErrVersion`; a fresh Clerk's retry must get `ErrVersion` (or `ErrMaybe`
+/// if it had to resend); and the key must still read (v2, 2).
+#[test]
+fn dedup_after_snapshot_restart_4c() {
+    const NSERVERS: usize = 3;
+    const MAXRAFTSTATE: usize = 1000;
+    let ts = KvTest::make(
+        "4C dedup after a restart from snapshots",
+        0,
+        NSERVERS,
+        true,
+        false,
+        false,
+        MAXRAFTSTATE as i64,
+        false,
+    );
+    let group = ts.cfg.group();
+    let ck = ts.make_clerk();
+
+    let ver = ts.put_at_least_once(&ck, "k", "v1", 0, -1);
+    let second = PutArgs {
+        key: "k".to_string(),
+        value: "v2".to_string(),
+        version: ver,
+    };
+    match ts.put(&ck, &second.key, &second.value, second.version, -1) {
+        Ok(()) => {}
+        Err(err) => ts.cfg.fatal(format!("Put(k, v2, {ver}) returned {err}")),
+    }
+    ts.check_get(&ck, "k", "v2", ver + 1);
+
+    // Enough other Puts that every server snapshots past the key's entries.
+    let value = "x".repeat(200);
+    for i in 0..30 {
+        ts.put_at_least_once(&ck, &format!("pad{i}"), &value, 0, -1);
+    }
+    wait_snapshotted(&ts, 4 * MAXRAFTSTATE);
+
+    group.shutdown();
+    group.start_servers();
+
+    // The second Put's request, resent: refused, not applied again.
+    let clnt = ts.cfg.make_client();
+    match resend_put(&ts, &clnt, &second) {
+        Err(KvError::Version) => {}
+        reply => ts.cfg.fatal(format!(
+            "a resent Put(k, v2, {ver}) after the restart returned {}, not ErrVersion: applied twice",
+            kvraft::rpc::err_string(&reply)
+        )),
+    }
+    let ck2 = ts.make_clerk();
+    match ts.put(&ck2, &second.key, &second.value, second.version, -1) {
+        Err(KvError::Version | KvError::Maybe) => {}
+        reply => ts.cfg.fatal(format!(
+            "a fresh Clerk's Put(k, v2, {ver}) after the restart returned {}, not ErrVersion or ErrMaybe",
+            kvraft::rpc::err_string(&reply)
+        )),
+    }
+    ts.check_get(&ck, "k", "v2", ver + 1);
+    // The key moves on from its restored version.
+    let ver3 = ts.put_at_least_once(&ck, "k", "v3", ver + 1, -1);
+    ts.check_get(&ck, "k", "v3", ver3);
+    ts.check_porcupine();
 }

@@ -171,17 +171,31 @@ impl<S: TestServer> Test<S> {
 
     /// Runs `nclnt` workers, each with a fresh clerk, for `t`, then stops them
     /// (each finishes its current operation) and returns their tallies in
-    /// client order. A worker's failure fails the caller.
+    /// client order. A worker's failure fails the caller at once: it stops
+    /// every clerk of the test, so the other workers end too.
     pub fn spawn_clients_and_wait<F>(&self, nclnt: usize, t: Duration, f: F) -> Vec<ClntRes>
     where
         F: Fn(usize, &TestClerk, &Done) -> ClntRes + Sync,
     {
+        /// Raises `done` if the worker fails, so the wait below ends.
+        struct RaiseOnPanic<'a>(&'a Done);
+        impl Drop for RaiseOnPanic<'_> {
+            fn drop(&mut self) {
+                if std::thread::panicking() {
+                    self.0.raise();
+                }
+            }
+        }
         let done = Done::new();
-        std::thread::scope(|s| {
+        let results = std::thread::scope(|s| {
+            let _stop = self.stop_clerks_on_panic();
             let workers: Vec<_> = (0..nclnt)
                 .map(|cli| {
                     let (f, done) = (&f, &done);
                     s.spawn(move || {
+                        // Dropped in reverse order: clerks stop, then the wait ends.
+                        let _raise = RaiseOnPanic(done);
+                        let _stop = self.stop_clerks_on_panic();
                         let ck = self.make_clerk();
                         let res = f(cli, &ck, done);
                         self.delete_clerk(&ck);
@@ -189,16 +203,11 @@ impl<S: TestServer> Test<S> {
                     })
                 })
                 .collect();
-            std::thread::sleep(t);
+            done.wait_timeout(t);
             done.raise();
-            workers
-                .into_iter()
-                .map(|w| {
-                    w.join()
-                        .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
-                })
-                .collect()
-        })
+            workers.into_iter().map(|w| w.join()).collect::<Vec<_>>()
+        });
+        super::first_failure(results).unwrap_or_else(|panic| std::panic::resume_unwind(panic))
     }
 
     /// After concurrent workers on `key`: adds their tallies `rs` into the

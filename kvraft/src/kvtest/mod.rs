@@ -7,12 +7,18 @@
 //! timestamps on the annotation clock ([`tester::annotate::timestamp`]) right
 //! around the clerk call, counts one op for the Passed line, and appends a
 //! porcupine operation. Direct clerk calls are neither recorded nor counted.
+//!
+//! A failed check ends the test at once: the clerks run over a [`TestClnt`]
+//! that the test stops on failure ([`Test::stop_clerks_on_panic`]), so no
+//! thread stays blocked in a clerk call that the failure left waiting.
 
 mod checks;
 mod done;
 mod linearizability;
 mod oplog;
+mod stop;
 
+use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
 use std::time::Duration;
 
@@ -30,12 +36,14 @@ pub use linearizability::{
     HISTORY_DIR_VAR, LINEARIZABILITY_CHECK_TIMEOUT, check_history, visualize_history,
 };
 pub use oplog::{KvOperation, OpLog, get_output, model_err, put_output};
+pub use stop::{ClerksStopped, StopOnPanic, TestClnt, first_failure, is_clerks_stopped};
 
 /// How long the tests allow for electing a leader.
 pub const ELECTION_TIMEOUT: Duration = Duration::from_secs(1);
 
-/// The clerk the tests use: the 2025 Clerk over a tester client.
-pub type TestClerk = Clerk<tester::Clnt>;
+/// The clerk the tests use: the 2025 Clerk over a tester client that the
+/// test can stop.
+pub type TestClerk = Clerk<TestClnt>;
 
 /// A KV test: the cluster's Config, the shared operation log, and whether the
 /// workers pick random keys.
@@ -45,6 +53,7 @@ pub struct Test<S: TestServer> {
     oplog: OpLog,
     randomkeys: bool,
     finalized: AtomicBool,
+    stop: Arc<stop::StopSwitch>,
 }
 
 impl<S: TestServer> Test<S> {
@@ -55,6 +64,7 @@ impl<S: TestServer> Test<S> {
             oplog: OpLog::new(),
             randomkeys,
             finalized: AtomicBool::new(false),
+            stop: Arc::default(),
         }
     }
 
@@ -70,7 +80,10 @@ impl<S: TestServer> Test<S> {
 
     /// A clerk that can reach every server of group 0.
     pub fn make_clerk(&self) -> TestClerk {
-        Clerk::new(self.cfg.make_client(), self.cfg.group().srv_names())
+        Clerk::new(
+            self.clnt(self.cfg.make_client()),
+            self.cfg.group().srv_names(),
+        )
     }
 
     /// A clerk that can reach only the servers in `to` (it still knows all
@@ -78,12 +91,34 @@ impl<S: TestServer> Test<S> {
     pub fn make_clerk_to(&self, to: &[usize]) -> TestClerk {
         let group = self.cfg.group();
         let allowed: Vec<String> = to.iter().map(|&i| group.srv_name(i)).collect();
-        Clerk::new(self.cfg.make_client_to(&allowed), group.srv_names())
+        Clerk::new(
+            self.clnt(self.cfg.make_client_to(&allowed)),
+            group.srv_names(),
+        )
+    }
+
+    fn clnt(&self, clnt: tester::Clnt) -> TestClnt {
+        TestClnt::new(clnt, Arc::clone(&self.stop))
     }
 
     /// Removes a clerk's ends from the network.
     pub fn delete_clerk(&self, ck: &TestClerk) {
-        self.cfg.delete_client(ck.transport());
+        self.cfg.delete_client(ck.transport().clnt());
+    }
+
+    /// Stops every clerk of this test, for good: calls in flight fail at
+    /// once, and every later clerk call unwinds its thread with
+    /// [`ClerksStopped`]. For a test that has failed, so that threads blocked
+    /// in clerks (a minority's clients, say) end and can be joined.
+    pub fn stop_clerks(&self) {
+        self.stop.stop();
+    }
+
+    /// A guard that stops this test's clerks if it is dropped during a
+    /// panic. Make one at the top of a `std::thread::scope` body (the scope
+    /// joins its threads before a failure propagates) and in worker threads.
+    pub fn stop_clerks_on_panic(&self) -> StopOnPanic<'_> {
+        StopOnPanic { switch: &self.stop }
     }
 
     /// A recorded Get by client `cli`.

@@ -163,6 +163,8 @@ pub fn generic_test(
     for i in 0..NITER {
         let partitioner_done = Done::new();
         std::thread::scope(|s| {
+            // A failure stops the clerks, so no client keeps the scope waiting.
+            let _stop = ts.stop_clerks_on_panic();
             let clients = s.spawn(|| {
                 let rs = ts.spawn_clients_and_wait(nclients, T, |cli, ck, done| {
                     ts.one_client_put(cli, ck, &keys, done)
