@@ -343,9 +343,9 @@ fn vote_persist_crash_3c() {
         let rule: Arc<LinkRule> = {
             let (gate_a, gate_c, phase) = (gate_a.clone(), gate_c.clone(), Arc::clone(&phase));
             Arc::new(move |from, to, _call: &CallInfo<'_>| {
-                if (from == a && to == c) || (from == c && to == a) {
-                    Verdict::Drop
-                } else if from == b && to == a && phase.load(Ordering::SeqCst) == 0 {
+                let a_c = (from == a && to == c) || (from == c && to == a);
+                let heartbeat_to_a = from == b && to == a && phase.load(Ordering::SeqCst) == 0;
+                if a_c || heartbeat_to_a {
                     Verdict::Drop
                 } else if from == a && to == b {
                     Verdict::HoldRequest(gate_a.clone())
