@@ -190,6 +190,7 @@ mkdir -p "$log_dir"
 exec 9>"$scratch.lock"
 flock -n 9 || die "another mutants.sh run is using $scratch"
 
+# shellcheck disable=SC2317 # called by the EXIT trap
 cleanup() {
     local rc=$?
     trap - EXIT INT TERM
@@ -355,7 +356,7 @@ for p in "${selected[@]}"; do
                 ;;
             survived)
                 echo "mutants.sh: $name SURVIVED ${runs} run(s), ${elapsed}s (build ${build}s)" >&2
-                rows+=("| $name | **no** | — | ($elapsed: suites passed$runs_note) | | $build |")
+                rows+=("| $name | **no** | — (suites passed in ${elapsed}s$runs_note) | | | $build |")
                 bad=1
                 ;;
             *)
