@@ -33,16 +33,27 @@ fn rsm_concurrent_4a() {
     const NINC: i64 = 50;
     let ts = Arc::new(Test::new(None));
     ts.cfg.begin("Test concurrent submit");
-    let handles: Vec<_> = (0..NINC)
-        .map(|_| {
-            let ts = Arc::clone(&ts);
-            std::thread::spawn(move || {
-                ts.one_inc();
-            })
-        })
-        .collect();
-    for h in handles {
-        h.join().expect("an Inc client failed");
+    // The clients hold the fixture weakly and report when done, so a client's
+    // failure fails the test at once, without waiting for the others.
+    let (done_tx, done_rx) = channel::unbounded::<()>();
+    for _ in 0..NINC {
+        let (ts, done_tx) = (Arc::downgrade(&ts), done_tx.clone());
+        std::thread::spawn(move || {
+            Test::one_inc_detached(&ts);
+            let _ = done_tx.send(());
+        });
+    }
+    drop(done_tx);
+    let mut finished = 0;
+    while finished < NINC {
+        match done_rx.recv_timeout(Duration::from_millis(100)) {
+            Ok(()) => finished += 1,
+            Err(channel::RecvTimeoutError::Timeout) => ts.cfg.check_failure(),
+            Err(channel::RecvTimeoutError::Disconnected) => {
+                ts.cfg.check_failure();
+                ts.cfg.fatal("an Inc client failed");
+            }
+        }
     }
     ts.check_counter(NINC, 3);
 }
@@ -109,6 +120,8 @@ fn rsm_leader_partition_4a() {
             .cfg
             .fatal(format!("majority did not commit an Inc: {other:?}")),
     };
+    // A Dec that completed in the minority already failed the test.
+    ts.cfg.check_failure();
 
     if done_rx.recv_timeout(Duration::from_secs(1)).is_ok() {
         ts.cfg.check_failure();
@@ -163,14 +176,16 @@ fn rsm_restart_replay_4a() {
 #[track_caller]
 fn submits_stop_after_shutdown(ts: &Arc<Test>, nsubmit: usize) {
     let (done_tx, done_rx) = channel::bounded::<()>(0);
+    // The submitters hold the fixture weakly: if they never stop, the failure
+    // below still tears the test down on its own thread.
     let waiter = {
-        let ts = Arc::clone(ts);
+        let ts = Arc::downgrade(ts);
         std::thread::spawn(move || {
             let submits: Vec<_> = (0..nsubmit)
                 .map(|_| {
-                    let ts = Arc::clone(&ts);
+                    let ts = ts.clone();
                     std::thread::spawn(move || {
-                        ts.one_null();
+                        Test::one_partition_detached(&ts, Req::Null);
                     })
                 })
                 .collect();

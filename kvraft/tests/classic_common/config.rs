@@ -33,6 +33,8 @@ pub struct ClassicConfig {
     made: Instant,
     ops: AtomicUsize,
     phase: Mutex<Phase>,
+    /// Every Clerk's client, for [`ClassicConfig::stop_clerks`].
+    clnts: Mutex<Vec<Clnt>>,
 }
 
 impl ClassicConfig {
@@ -55,6 +57,7 @@ impl ClassicConfig {
                 started: now,
                 rpcs_at_start: cfg.rpc_total(),
             }),
+            clnts: Mutex::new(Vec::new()),
             cfg,
         })
     }
@@ -117,6 +120,18 @@ impl ClassicConfig {
         }
     }
 
+    /// Stops every Clerk of the test for good, for a test that has failed:
+    /// the network shuts down and the Clerks' ends are cut, so each Clerk call
+    /// in flight or to come gives up at once
+    /// ([`ClerkError::NetworkGone`](kvraft::classic::ClerkError)) and the
+    /// threads blocked in them end.
+    pub fn stop_clerks(&self) {
+        self.cfg.net().cleanup();
+        for clnt in self.clnts.lock().iter() {
+            clnt.disconnect_all();
+        }
+    }
+
     /// Server names for the given indices.
     fn names(&self, servers: &[usize]) -> Vec<String> {
         servers
@@ -129,6 +144,7 @@ impl ClassicConfig {
     /// order, but can reach only those in `to`.
     pub fn make_client(&self, to: &[usize]) -> Arc<TestClerk> {
         let clnt = self.cfg.make_client_to(&self.names(to));
+        self.clnts.lock().push(clnt.clone());
         let mut servers = self.names(&self.all());
         servers.shuffle(&mut labrpc::rng::child());
         Arc::new(Clerk::new(clnt, servers).expect("a cluster has servers"))

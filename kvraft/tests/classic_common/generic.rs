@@ -12,7 +12,8 @@ use rand::Rng;
 
 use super::appends::{check_clnt_appends, element, next_value};
 use super::config::{ClassicConfig, ELECTION_TIMEOUT, TestClerk};
-use super::history::{self, OpLog};
+use super::history::{self, OpLog, is_test_stopped};
+use kvraft::kvtest::Done;
 
 /// What a test client runs: its index and its own Clerk to all servers.
 pub type ClientFn = dyn Fn(usize, &TestClerk) + Send + Sync + 'static;
@@ -39,26 +40,75 @@ pub fn spawn_clients_and_wait(cfg: &Arc<ClassicConfig>, ncli: usize, f: Arc<Clie
                 .expect("spawn a client thread")
         })
         .collect();
-    let mut all_ok = true;
+    let mut failed = false;
+    let mut stopped = None;
     for handle in handles {
-        all_ok &= handle.join().is_ok();
+        match handle.join() {
+            Ok(()) => {}
+            // Stopped by a failure elsewhere, which has said what went wrong.
+            Err(payload) if is_test_stopped(&*payload) => stopped = Some(payload),
+            Err(_) => failed = true,
+        }
     }
-    if !all_ok {
+    if failed {
         panic!("failure");
+    }
+    if let Some(payload) = stopped {
+        std::panic::resume_unwind(payload);
     }
 }
 
 /// Go's `partitioner`: until `done`, splits the servers at random into two
 /// sides, then waits an election timeout plus up to 199 ms. Returns when done.
-fn partitioner(cfg: &ClassicConfig, done: &AtomicBool) {
+fn partitioner(cfg: &ClassicConfig, done: &Done) {
     let mut rng = labrpc::rng::child();
-    while !done.load(Ordering::SeqCst) {
+    while !done.is_raised() {
         let mut sides: [Vec<usize>; 2] = [Vec::new(), Vec::new()];
         for i in 0..cfg.n() {
             sides[rng.random_range(0..2)].push(i);
         }
         cfg.partition(&sides[0], &sides[1]);
-        thread::sleep(ELECTION_TIMEOUT + Duration::from_millis(rng.random_range(0..200)));
+        // Wakes early when told to stop, so a failed test need not wait.
+        done.wait_timeout(ELECTION_TIMEOUT + Duration::from_millis(rng.random_range(0..200)));
+    }
+}
+
+/// The threads a `GenericTest` iteration runs beside the test's own. If the
+/// test fails (this guard is dropped during a panic), the test's Clerks are
+/// stopped and the threads joined: none is left blocked, and the cluster is
+/// torn down on the test's own thread.
+struct Background<'a> {
+    cfg: &'a ClassicConfig,
+    clients: Option<JoinHandle<()>>,
+    partitioner: Option<JoinHandle<()>>,
+    done: [&'a Done; 2],
+}
+
+impl Drop for Background<'_> {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            for done in self.done {
+                done.raise();
+            }
+            self.cfg.stop_clerks();
+            for handle in [self.clients.take(), self.partitioner.take()]
+                .into_iter()
+                .flatten()
+            {
+                let _ = handle.join();
+            }
+        }
+    }
+}
+
+/// Raises a [`Done`] if dropped during a panic: a client tells the test it failed.
+struct RaiseOnPanic(Arc<Done>);
+
+impl Drop for RaiseOnPanic {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            self.0.raise();
+        }
     }
 }
 
@@ -170,7 +220,9 @@ pub fn generic_test(part: &str, params: Generic) {
 
     for _iteration in 0..3 {
         let done_clients = Arc::new(AtomicBool::new(false));
-        let done_partitioner = Arc::new(AtomicBool::new(false));
+        let done_partitioner = Arc::new(Done::new());
+        // Raised by a client that fails, so the test fails at once.
+        let client_failed = Arc::new(Done::new());
         let (count_txs, count_rxs): (Vec<Sender<usize>>, Vec<Receiver<usize>>) =
             (0..params.nclients).map(|_| channel::bounded(1)).unzip();
         // Each client takes its own sender, so a client that panics drops it
@@ -187,7 +239,9 @@ pub fn generic_test(part: &str, params: Generic) {
             let op_log = Arc::clone(&op_log);
             let done = Arc::clone(&done_clients);
             let count_txs = Arc::clone(&count_txs);
+            let client_failed = Arc::clone(&client_failed);
             Arc::new(move |cli: usize, ck: &TestClerk| {
+                let _failed = RaiseOnPanic(Arc::clone(&client_failed));
                 let tx = count_txs[cli].lock().take().expect("one run per client");
                 let j = generic_client(&cfg, ck, cli, params, &op_log, &done);
                 let _ = tx.send(j);
@@ -198,20 +252,32 @@ pub fn generic_test(part: &str, params: Generic) {
             let nclients = params.nclients;
             thread::spawn(move || spawn_clients_and_wait(&cfg, nclients, client_fn))
         };
+        let mut background = Background {
+            cfg: &cfg,
+            clients: Some(clients),
+            partitioner: None,
+            done: [&done_partitioner, &client_failed],
+        };
 
-        let partitioner_thread = params.partitions.then(|| {
+        // A client's failure (it printed why) ends the test at once; the
+        // waits are otherwise Go's sleeps.
+        if params.partitions {
             // The first second of each iteration runs without faults.
-            thread::sleep(Duration::from_secs(1));
+            if client_failed.wait_timeout(Duration::from_secs(1)) {
+                panic!("failure");
+            }
             let cfg = Arc::clone(&cfg);
             let done = Arc::clone(&done_partitioner);
-            thread::spawn(move || partitioner(&cfg, &done))
-        });
-        thread::sleep(Duration::from_secs(5));
+            background.partitioner = Some(thread::spawn(move || partitioner(&cfg, &done)));
+        }
+        if client_failed.wait_timeout(Duration::from_secs(5)) {
+            panic!("failure");
+        }
 
         done_clients.store(true, Ordering::SeqCst);
-        done_partitioner.store(true, Ordering::SeqCst);
+        done_partitioner.raise();
 
-        if let Some(partitioner_thread) = partitioner_thread {
+        if let Some(partitioner_thread) = background.partitioner.take() {
             partitioner_thread
                 .join()
                 .expect("the partitioner does not fail");
@@ -235,7 +301,6 @@ pub fn generic_test(part: &str, params: Generic) {
         for (i, rx) in count_rxs.iter().enumerate() {
             let Ok(j) = rx.recv() else {
                 // The client failed; its thread printed why.
-                let _ = clients.join();
                 panic!("failure");
             };
             let key = i.to_string();
@@ -245,6 +310,7 @@ pub fn generic_test(part: &str, params: Generic) {
                 }
             });
         }
+        let clients = background.clients.take().expect("joined once");
         if clients.join().is_err() {
             panic!("failure");
         }

@@ -3,6 +3,7 @@
 //! annotations drawn beside a failing history.
 
 use std::collections::HashMap;
+use std::sync::Weak;
 use std::time::Duration;
 
 use kvraft::classic::ClerkError;
@@ -63,11 +64,29 @@ impl OpLog {
     }
 }
 
+/// What a thread unwinds with when its Clerk gave up because the test's
+/// network is gone: the test is over (it ended, or failed and stopped its
+/// clerks, see [`ClassicConfig::stop_clerks`](super::ClassicConfig::stop_clerks)).
+/// Raised with [`std::panic::resume_unwind`], so nothing is printed: the
+/// failure that stopped the test has already said what went wrong.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TestStopped;
+
+/// True if a thread's panic payload is [`TestStopped`], not a failure of its own.
+pub fn is_test_stopped(payload: &(dyn std::any::Any + Send)) -> bool {
+    payload.is::<TestStopped>()
+}
+
 /// A Clerk result in a test: the Clerk only gives up when the network is gone,
-/// i.e. the test is over and this is a leftover thread.
+/// i.e. the test is over and this is a leftover thread, which then ends
+/// quietly (it unwinds with [`TestStopped`]).
 #[track_caller]
 pub fn unwrap_clerk<T>(result: Result<T, ClerkError>) -> T {
-    result.unwrap_or_else(|error| panic!("Clerk gave up: {error}"))
+    match result {
+        Ok(value) => value,
+        Err(ClerkError::NetworkGone) => std::panic::resume_unwind(Box::new(TestStopped)),
+        Err(error) => panic!("Clerk gave up: {error}"),
+    }
 }
 
 /// Go's `Get(cfg, ck, key, log, cli)`: a counted (and, with a log, recorded) read.
@@ -157,6 +176,36 @@ fn try_get_with<T>(
         inspected,
         unrecorded.map(|output| output.value).unwrap_or_default(),
     ))
+}
+
+/// [`try_get`] (unrecorded) for a thread that may outlive its test: it holds
+/// only a weak reference to the config while the Clerk call blocks, so a
+/// failed test is torn down on its own thread, and the Clerk then gives up.
+pub fn try_get_detached(
+    cfg: &Weak<ClassicConfig>,
+    ck: &TestClerk,
+    key: &str,
+) -> Result<String, ClerkError> {
+    let value = ck.get(key)?;
+    if let Some(cfg) = cfg.upgrade() {
+        cfg.op();
+    }
+    Ok(value)
+}
+
+/// [`try_put`] (unrecorded) for a thread that may outlive its test; see
+/// [`try_get_detached`].
+pub fn try_put_detached(
+    cfg: &Weak<ClassicConfig>,
+    ck: &TestClerk,
+    key: &str,
+    value: &str,
+) -> Result<(), ClerkError> {
+    ck.put(key, value)?;
+    if let Some(cfg) = cfg.upgrade() {
+        cfg.op();
+    }
+    Ok(())
 }
 
 /// [`put`] that returns the Clerk's error instead of failing.

@@ -6,8 +6,8 @@
 
 #![allow(dead_code)]
 
-use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Weak};
 use std::time::{Duration, Instant};
 
 use labrpc::{ClientEnd, Persister};
@@ -194,6 +194,52 @@ impl Test {
             std::thread::sleep(Duration::from_millis(50));
         }
         None
+    }
+
+    /// [`Test::one_partition`] (all servers) for a thread that may outlive
+    /// its test: it holds the fixture only weakly while a submit blocks, so a
+    /// failed test is torn down on its own thread (its servers killed, which
+    /// releases the submit). `None` also once the test is gone.
+    pub fn one_partition_detached(this: &Weak<Test>, req: Req) -> Option<Rep> {
+        let start = Instant::now();
+        while start.elapsed() < Duration::from_secs(NSEC) {
+            let candidates: Vec<(usize, Arc<RsmSrv>)> = {
+                let ts = this.upgrade()?;
+                let first = ts.leader.load(Ordering::SeqCst);
+                let srvs = ts.srvs.lock().clone();
+                (0..NSRV)
+                    .map(|k| (first + k) % NSRV)
+                    .filter(|&index| ts.cfg.group().is_connected(index))
+                    .filter_map(|index| srvs[index].clone().map(|srv| (index, srv)))
+                    .collect()
+            };
+            for (index, srv) in candidates {
+                if let Ok(rep) = srv.rsm.submit(req.clone()) {
+                    if let Some(ts) = this.upgrade() {
+                        ts.leader.store(index, Ordering::SeqCst);
+                    }
+                    return Some(rep);
+                }
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        None
+    }
+
+    /// [`Test::one_inc`] for a thread that may outlive its test (see
+    /// [`Test::one_partition_detached`]); returns `None`, without failing,
+    /// once the test is gone.
+    #[track_caller]
+    pub fn one_inc_detached(this: &Weak<Test>) -> Option<IncRep> {
+        let result = Test::one_partition_detached(this, Req::Inc);
+        let ts = this.upgrade()?;
+        match result {
+            Some(Rep::Inc(r)) => Some(r),
+            Some(other) => ts.cfg.fatal(format!("Inc returned {other:?}")),
+            None => ts
+                .cfg
+                .fatal(format!("no server committed an Inc within {NSEC} s")),
+        }
     }
 
     /// One `Inc` committed by whichever server leads; fails the test if none
