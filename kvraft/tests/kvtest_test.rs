@@ -147,3 +147,45 @@ fn exported_history_round_trips() {
     assert_eq!(read.model, "kv-versioned");
     assert_eq!(read.operations, ts.oplog().read());
 }
+
+/// A failure inside a scope stops the test's clerks: a Put blocked at a
+/// leader cut off alone (it never answers while the partition stands) ends,
+/// so the scope, and the test, end at once with the failure's own panic.
+#[test]
+fn failure_stops_blocked_clerks() {
+    let ts = cluster(3);
+    let group = ts.cfg.group();
+    let ck = ts.make_clerk();
+    ts.put_at_least_once(&ck, "k", "v", 0, -1);
+    let leader = (0..3)
+        .find(|&i| {
+            group
+                .service(i)
+                .is_some_and(|s| s.rsm().raft().get_state().1)
+        })
+        .expect("a leader answered the Put");
+    let others: Vec<usize> = (0..3).filter(|&i| i != leader).collect();
+    group.partition(&others, &[leader]);
+    let minority = ts.make_clerk_to(&[leader]);
+
+    let start = std::time::Instant::now();
+    let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        std::thread::scope(|s| {
+            let _stop = ts.stop_clerks_on_panic();
+            let blocked = s.spawn(|| ts.put(&minority, "k", "w", 1, 0));
+            std::thread::sleep(Duration::from_millis(500));
+            assert!(!blocked.is_finished(), "the minority answered a Put");
+            panic!("a check failed");
+        })
+    }));
+    let payload = outcome.expect_err("the failure propagates");
+    assert_eq!(payload.downcast_ref::<&str>(), Some(&"a check failed"));
+    assert!(
+        start.elapsed() < Duration::from_secs(5),
+        "the scope waited {:?} for the blocked clerk",
+        start.elapsed()
+    );
+    // Stopped for good: any later clerk call unwinds, quietly.
+    let later = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| ck.get("k")));
+    assert!(later.is_err_and(|p| kvtest::is_clerks_stopped(&*p)));
+}
