@@ -62,6 +62,11 @@ impl fmt::Display for TestCmd {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             TestCmd::Int(i) => write!(f, "{i}"),
+            // Long strings (rpc_bytes_3b's, the scenarios') by their start.
+            TestCmd::Str(s) if s.len() > 40 => {
+                let start: String = s.chars().take(24).collect();
+                write!(f, "{start}...({} bytes)", s.len())
+            }
             TestCmd::Str(s) => write!(f, "{s}"),
         }
     }
