@@ -4,8 +4,9 @@
 # and builds the grader, so run_autograder grades without the network.
 #
 # AUTOGRADER_ROOT (default /autograder) moves the whole layout, for testing.
-# GRADE_SETUP_WARM=0 skips building the suites once ahead of time (which only
-# saves the dependencies' build at grading time).
+# GRADE_SETUP_WARM=0 skips grading the bare handout once ahead of time (which
+# builds everything at the place run_autograder grades, so a submission then
+# rebuilds only the student's crates).
 set -euo pipefail
 
 ROOT="${AUTOGRADER_ROOT:-/autograder}"
@@ -28,6 +29,8 @@ cd "$SOURCE/pristine"
 cargo fetch --locked
 CARGO_TARGET_DIR="$SOURCE/target" cargo build --release --locked --offline -p labtools --bin grade
 if [ "${GRADE_SETUP_WARM:-1}" = 1 ]; then
-    CARGO_TARGET_DIR="$SOURCE/target-tests" cargo test --no-run --locked --offline --workspace
+    "$SOURCE/target/release/grade" --rubric "$SOURCE/rubric.toml" --pristine "$SOURCE/pristine" \
+        --submission "$SOURCE/pristine" --work-dir "$SOURCE/work" --offline --quiet \
+        --out "$SOURCE/work/warm-report" >/dev/null
 fi
 echo "setup.sh: the grader is $SOURCE/target/release/grade"

@@ -103,12 +103,22 @@ pub fn to_slashes(path: &Path) -> String {
 }
 
 /// Copies `from` to `to`, creating `to`'s folders; keeps the permission bits
-/// (so scripts stay executable).
+/// (so scripts stay executable) and the modification time.
 pub fn copy_file(from: &Path, to: &Path) -> Result<(), TreeError> {
     if let Some(parent) = to.parent() {
         std::fs::create_dir_all(parent).map_err(io_error(parent))?;
     }
     std::fs::copy(from, to).map_err(io_error(from))?;
+    // Keep the modification time too: cargo decides what to rebuild by it, so
+    // a tree copied to the same place again rebuilds only what changed.
+    let modified = std::fs::metadata(from)
+        .and_then(|m| m.modified())
+        .map_err(io_error(from))?;
+    std::fs::File::options()
+        .write(true)
+        .open(to)
+        .and_then(|f| f.set_modified(modified))
+        .map_err(io_error(to))?;
     Ok(())
 }
 

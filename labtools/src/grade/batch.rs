@@ -137,11 +137,21 @@ pub fn batch(
     drop(tx);
     let rows = parking_lot::Mutex::new(vec![None; paths.len()]);
     std::thread::scope(|scope| {
-        for _ in 0..jobs.max(1) {
-            scope.spawn(|| {
+        for slot in 0..jobs.max(1) {
+            let (rx, rows, single) = (&rx, &rows, &single);
+            scope.spawn(move || {
+                // Each worker grades in its own fixed folder, so its builds
+                // reuse each other (see Config::tree_at).
+                let mine = Config {
+                    tree_at: single
+                        .tree_at
+                        .as_ref()
+                        .map(|at| at.join(format!("slot-{slot}"))),
+                    ..single.clone()
+                };
                 while let Ok((index, path)) = rx.recv() {
                     let name = submission_name(&path);
-                    let result = grade(&single, &path);
+                    let result = grade(&mine, &path);
                     if let Ok(report) = &result {
                         let folder = out.join(&name);
                         if let Err(e) = format::write(report, formats, &folder) {

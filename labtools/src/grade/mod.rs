@@ -48,6 +48,10 @@ pub struct Config {
     pub trampoline: PathBuf,
     /// Print a line per finished run on standard error.
     pub progress: bool,
+    /// Where to make the grading tree (a fixed path, emptied first and
+    /// removed after), so that with a kept `target_dir` only what the
+    /// submission changes is rebuilt; default: a new temporary folder.
+    pub tree_at: Option<PathBuf>,
 }
 
 /// One run of one test.
@@ -179,7 +183,12 @@ pub fn grade(config: &Config, submission: &Path) -> Result<Report, String> {
         report.skipped = staged.skipped.clone();
         report.mapping = staged.mapping.clone();
     }
-    let tree = workdir::grading_tree(&config.pristine, rubric, staged.as_ref())?;
+    let tree = workdir::grading_tree(
+        &config.pristine,
+        rubric,
+        staged.as_ref(),
+        config.tree_at.as_deref(),
+    )?;
     drop(staged);
     report.laid = tree.laid.clone();
     report.ignored = tree.ignored.clone();

@@ -452,4 +452,122 @@ mod tests {
         assert!(Stager::safe_path(Path::new("/etc/passwd")).is_err());
         assert!(Stager::safe_path(Path::new("a/../../b")).is_err());
     }
+    fn no_owned(_: &str) -> bool {
+        false
+    }
+
+    fn tar_gz(path: &Path, entries: &[(&str, &[u8])]) {
+        let file = File::create(path).unwrap();
+        let gz = flate2::write::GzEncoder::new(file, flate2::Compression::fast());
+        let mut builder = tar::Builder::new(gz);
+        for (name, data) in entries {
+            let mut header = tar::Header::new_gnu();
+            header.set_size(data.len() as u64);
+            header.set_mode(0o644);
+            header.set_entry_type(tar::EntryType::Regular);
+            // Written raw, so hostile names (`..`) can be made too.
+            let raw = &mut header.as_old_mut().name;
+            raw[..name.len()].copy_from_slice(name.as_bytes());
+            header.set_cksum();
+            builder.append(&header, *data).unwrap();
+        }
+        builder.into_inner().unwrap().finish().unwrap();
+    }
+
+    #[test]
+    fn a_flat_tar_gz_is_staged_and_mapped_and_hostile_entries_are_skipped() {
+        let dir = tempfile::tempdir().unwrap();
+        let archive = dir.path().join("alice.tar.gz");
+        tar_gz(
+            &archive,
+            &[
+                ("server.rs", b"// server"),
+                ("../evil.rs", b"x"),
+                ("lib.rs", b"// raft"),
+            ],
+        );
+        let files = strings(&["kvraft/src/classic/server.rs", "raft/src/lib.rs"]);
+        let staged = stage(&archive, &no_owned, &files, Caps::default()).unwrap();
+        assert_eq!(
+            staged.files,
+            vec![
+                (
+                    "server.rs".to_string(),
+                    "kvraft/src/classic/server.rs".to_string()
+                ),
+                ("lib.rs".to_string(), "raft/src/lib.rs".to_string()),
+            ]
+        );
+        assert!(staged.skipped[0].contains("`..`"), "{:?}", staged.skipped);
+        assert!(!dir.path().join("evil.rs").exists());
+        let text = std::fs::read_to_string(staged.dir.path().join("server.rs")).unwrap();
+        assert_eq!(text, "// server");
+    }
+
+    #[test]
+    fn a_zip_is_staged_and_links_and_escapes_are_skipped() {
+        use std::io::Write as _;
+        let dir = tempfile::tempdir().unwrap();
+        let archive = dir.path().join("bob.zip");
+        let mut zip = zip::ZipWriter::new(File::create(&archive).unwrap());
+        let options = zip::write::SimpleFileOptions::default();
+        zip.start_file("bob/raft/src/lib.rs", options).unwrap();
+        zip.write_all(b"// raft").unwrap();
+        zip.start_file("../../outside.rs", options).unwrap();
+        zip.write_all(b"x").unwrap();
+        zip.add_symlink("bob/raft/src/link.rs", "/etc/passwd", options)
+            .unwrap();
+        zip.finish().unwrap();
+        let staged = stage(&archive, &owned, &[], Caps::default()).unwrap();
+        assert_eq!(
+            staged.files,
+            vec![(
+                "bob/raft/src/lib.rs".to_string(),
+                "raft/src/lib.rs".to_string()
+            )]
+        );
+        assert_eq!(staged.skipped.len(), 2, "{:?}", staged.skipped);
+    }
+
+    #[test]
+    fn damaged_and_oversized_archives_are_refused_with_a_reason() {
+        let dir = tempfile::tempdir().unwrap();
+        let bad = dir.path().join("bad.tar.gz");
+        std::fs::write(&bad, b"this is not gzip").unwrap();
+        let error = stage(&bad, &owned, &[], Caps::default())
+            .unwrap_err()
+            .to_string();
+        assert!(error.contains("cannot read the archive"), "{error}");
+        let big = dir.path().join("big.tar.gz");
+        tar_gz(&big, &[("raft/src/lib.rs", &[b'x'; 4096])]);
+        let caps = Caps {
+            file_bytes: 1024,
+            ..Caps::default()
+        };
+        let error = stage(&big, &owned, &[], caps).unwrap_err().to_string();
+        assert!(error.contains("too large"), "{error}");
+        let odd = dir.path().join("notes.rar");
+        std::fs::write(&odd, b"x").unwrap();
+        let error = stage(&odd, &owned, &[], Caps::default())
+            .unwrap_err()
+            .to_string();
+        assert!(error.contains("not a folder, .tar"), "{error}");
+    }
+
+    #[test]
+    fn a_folder_is_copied_without_its_build_output() {
+        let dir = tempfile::tempdir().unwrap();
+        let sub = dir.path().join("sub");
+        std::fs::create_dir_all(sub.join("raft/src")).unwrap();
+        std::fs::create_dir_all(sub.join("target/debug")).unwrap();
+        std::fs::write(sub.join("raft/src/lib.rs"), "// raft").unwrap();
+        std::fs::write(sub.join("target/debug/huge"), "x").unwrap();
+        let staged = stage(&sub, &owned, &[], Caps::default()).unwrap();
+        assert_eq!(staged.files.len(), 1);
+        assert!(
+            staged.skipped[0].starts_with("target/"),
+            "{:?}",
+            staged.skipped
+        );
+    }
 }

@@ -20,11 +20,59 @@ pub enum Pristine {
     Handout(PathBuf),
 }
 
+/// A folder the grader owns and removes when done: a fresh temporary one, or
+/// a fixed path (emptied first) so that cargo, which keys its build cache by
+/// path, reuses the previous submission's build of everything unchanged.
+#[derive(Debug)]
+pub enum TreeDir {
+    /// A new temporary folder.
+    Temp(tempfile::TempDir),
+    /// A fixed folder, removed on drop.
+    Fixed(PathBuf),
+}
+
+impl TreeDir {
+    /// Makes the folder: at `fixed` (removing what is there) or temporary.
+    pub fn new(fixed: Option<&Path>) -> Result<TreeDir, String> {
+        match fixed {
+            None => tempfile::Builder::new()
+                .prefix("grade-tree-")
+                .tempdir()
+                .map(TreeDir::Temp)
+                .map_err(|e| format!("cannot make a temporary folder: {e}")),
+            Some(path) => {
+                if path.exists() {
+                    std::fs::remove_dir_all(path)
+                        .map_err(|e| format!("{}: {e}", path.display()))?;
+                }
+                std::fs::create_dir_all(path).map_err(|e| format!("{}: {e}", path.display()))?;
+                Ok(TreeDir::Fixed(path.to_path_buf()))
+            }
+        }
+    }
+
+    /// The folder.
+    pub fn path(&self) -> &Path {
+        match self {
+            TreeDir::Temp(dir) => dir.path(),
+            TreeDir::Fixed(path) => path,
+        }
+    }
+}
+
+impl Drop for TreeDir {
+    fn drop(&mut self) {
+        if let TreeDir::Fixed(path) = self {
+            let _ = std::fs::remove_dir_all(path);
+        }
+    }
+}
+
 /// The tree a submission is graded in, and what went into it.
 #[derive(Debug)]
 pub struct GradingTree {
     /// The tree (removed when this is dropped).
-    pub dir: tempfile::TempDir,
+    pub dir: TreeDir,
     /// The handout's manifest.
     pub manifest: Manifest,
     /// Workspace paths laid from the submission.
@@ -66,15 +114,13 @@ pub fn check_parts(manifest: &Manifest, rubric: &Rubric) -> Result<(), String> {
     Ok(())
 }
 
-/// Writes the pristine tree into a fresh temporary folder.
+/// Writes the pristine tree into a fresh folder (at `at`, or temporary).
 pub fn pristine_tree(
     pristine: &Pristine,
     rubric: &Rubric,
-) -> Result<(tempfile::TempDir, Manifest), String> {
-    let dir = tempfile::Builder::new()
-        .prefix("grade-tree-")
-        .tempdir()
-        .map_err(|e| format!("cannot make a temporary folder: {e}"))?;
+    at: Option<&Path>,
+) -> Result<(TreeDir, Manifest), String> {
+    let dir = TreeDir::new(at)?;
     match pristine {
         Pristine::Workspace(root) => {
             let options = Options {
@@ -97,13 +143,14 @@ pub fn pristine_tree(
 
 /// Makes the grading tree: the pristine tree, with every student-owned file
 /// (the starter code) removed and the staged submission's student-owned
-/// files laid in.
+/// files laid in; at `at` (a fixed path) or in a temporary folder.
 pub fn grading_tree(
     pristine: &Pristine,
     rubric: &Rubric,
     staged: Option<&Staged>,
+    at: Option<&Path>,
 ) -> Result<GradingTree, String> {
-    let (dir, manifest) = pristine_tree(pristine, rubric)?;
+    let (dir, manifest) = pristine_tree(pristine, rubric, at)?;
     for path in tree::files_below(dir.path()).map_err(|e| e.to_string())? {
         if owned_by(&manifest, rubric, &path) {
             let file = tree::join(dir.path(), &path);

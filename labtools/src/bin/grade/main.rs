@@ -76,8 +76,15 @@ struct GradeArgs {
     #[arg(long, value_name = "DIR")]
     workspace: Option<PathBuf>,
     /// A cargo target folder kept between gradings (dependencies build once).
+    /// Default: DIR/target with --work-dir, else a temporary one.
     #[arg(long, value_name = "DIR")]
     target_dir: Option<PathBuf>,
+    /// A folder to grade in, kept between gradings: the tree goes to DIR/tree
+    /// (DIR/slot-N in a batch) and is removed after, and the build cache
+    /// stays in DIR/target, so the next grading rebuilds only the student's
+    /// crates. Default: temporary folders (with --batch, one for the batch).
+    #[arg(long, value_name = "DIR")]
+    work_dir: Option<PathBuf>,
     /// Build without the network (dependencies fetched beforehand).
     #[arg(long)]
     offline: bool,
@@ -165,19 +172,40 @@ fn run(args: Args) -> Result<(), String> {
     let rubric = Rubric::load(&rubric_path(rubric, Some(&root))?).map_err(|e| e.to_string())?;
     let trampoline =
         std::env::current_exe().map_err(|e| format!("cannot find this program: {e}"))?;
-    let batch_target = tempfile::Builder::new()
-        .prefix("grade-target-")
-        .tempdir()
-        .map_err(|e| format!("cannot make a temporary folder: {e}"))?;
-    let mut config = Config {
+    let batch_work = match (&args.work_dir, &args.batch) {
+        (None, Some(_)) => Some(
+            tempfile::Builder::new()
+                .prefix("grade-batch-")
+                .tempdir()
+                .map_err(|e| format!("cannot make a temporary folder: {e}"))?,
+        ),
+        _ => None,
+    };
+    let work = args
+        .work_dir
+        .clone()
+        .or_else(|| batch_work.as_ref().map(|d| d.path().to_path_buf()));
+    let target_dir = args
+        .target_dir
+        .clone()
+        .or_else(|| work.as_ref().map(|w| w.join("target")));
+    let tree_at = work.as_ref().map(|w| {
+        if args.batch.is_some() {
+            w.clone()
+        } else {
+            w.join("tree")
+        }
+    });
+    let config = Config {
         pristine,
         rubric,
         jobs: args.jobs as usize,
         runs: args.runs.map(|n| n as usize),
-        target_dir: args.target_dir.clone(),
+        target_dir,
         offline: args.offline,
         trampoline,
         progress: !args.quiet,
+        tree_at,
     };
     match (&args.submission, &args.batch) {
         (Some(submission), None) => {
@@ -187,9 +215,6 @@ fn run(args: Args) -> Result<(), String> {
             Ok(())
         }
         (None, Some(dir)) => {
-            if config.target_dir.is_none() {
-                config.target_dir = Some(batch_target.path().to_path_buf());
-            }
             let rows = batch::batch(&config, dir, args.jobs as usize, &args.format, &args.out)?;
             for (name, result) in &rows {
                 match result {
