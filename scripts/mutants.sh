@@ -254,6 +254,21 @@ since() {
 # "<status> <seconds> <test's own seconds> <test>": killed (seconds to the
 # first failing test's line), survived or error (seconds of the whole run).
 FAIL_RE='^[[:space:]]*(FAIL|TIMEOUT|SIG[A-Z]+|ABORT|LEAK-FAIL|FLAKY-FAIL)[[:space:]]+\['
+# The failing check's message: the tester's first "Fatal:" line, else the
+# line after the first panic, shortened for a table cell.
+why_of() {
+    local msg
+    msg=$(cut -f2- "$1" | grep -m1 -oE 'Fatal: .*' || true)
+    if [[ -z "$msg" ]]; then
+        msg=$(cut -f2- "$1" | grep -m1 -A1 -E 'panicked at' | tail -1 || true)
+    fi
+    msg=$(sed -E 's/^[[:space:]]+//; s/\|/\\|/g; s/`//g' <<<"$msg")
+    if ((${#msg} > 110)); then
+        msg="${msg:0:107}..."
+    fi
+    echo "$msg"
+}
+
 # Each output line is stamped with the seconds since the run started.
 run_suites() {
     local filter="$1" log="$2" pkgs
@@ -278,7 +293,9 @@ run_suites() {
         # "        FAIL [   1.234s] (3/28) raft::raft_test figure8_3c"
         own=$(sed -E 's/^[^[]*\[ *([0-9.]+)s.*/\1/' <<<"$first")
         test=$(sed -E 's/^[^]]*\] *(\([0-9]+\/[0-9]+\) *)?//' <<<"$first")
-        echo "killed $at $own $test"
+        echo "killed $at $own $test" >"$log.verdict"
+        why_of "$log" >>"$log.verdict"
+        head -1 "$log.verdict"
     elif ((rc == 0)); then
         echo "survived $total - -"
     else
@@ -324,7 +341,7 @@ for p in "${selected[@]}"; do
     log="$log_dir/$name.log"
     if ! apply --check "$p" 2>"$log_dir/$name.apply.log"; then
         echo "mutants.sh: $name does not apply; see $log_dir/$name.apply.log" >&2
-        rows+=("| $name | **error: does not apply** | | | | |")
+        rows+=("| $name | **error: does not apply** | | | | | |")
         bad=1
         continue
     fi
@@ -335,7 +352,7 @@ for p in "${selected[@]}"; do
     if ! (cd "$scratch" && cargo nextest run --no-run --profile fast $pkgs) >"$log_dir/$name.build.log" 2>&1; then
         build=$(since "$t0")
         echo "mutants.sh: $name does not build; see $log_dir/$name.build.log" >&2
-        rows+=("| $name | **error: does not build** | | | | $build |")
+        rows+=("| $name | **error: does not build** | | | | $build | |")
         bad=1
     else
         build=$(since "$t0")
@@ -351,17 +368,18 @@ for p in "${selected[@]}"; do
         ((runs > 1)) && runs_note=" (run $run)"
         case "$status" in
             killed)
-                echo "mutants.sh: $name killed by $test after ${elapsed}s$runs_note (build ${build}s)" >&2
-                rows+=("| $name | yes | \`$test\` | $elapsed$runs_note | $own | $build |")
+                why=$(sed -n 2p "$log.$run.verdict")
+                echo "mutants.sh: $name killed by $test after ${elapsed}s$runs_note (build ${build}s): $why" >&2
+                rows+=("| $name | yes | \`$test\` | $elapsed$runs_note | $own | $build | $why |")
                 ;;
             survived)
                 echo "mutants.sh: $name SURVIVED ${runs} run(s), ${elapsed}s (build ${build}s)" >&2
-                rows+=("| $name | **no** | — (suites passed in ${elapsed}s$runs_note) | | | $build |")
+                rows+=("| $name | **no** | — (suites passed in ${elapsed}s$runs_note) | | | $build | |")
                 bad=1
                 ;;
             *)
                 echo "mutants.sh: $name: the run failed without a failing test ($test); see $log.$run" >&2
-                rows+=("| $name | **error: $test** | | $elapsed | | $build |")
+                rows+=("| $name | **error: $test** | | $elapsed | | $build | see the log |")
                 bad=1
                 ;;
         esac
@@ -372,8 +390,8 @@ done
 
 total=$(since "$run_started")
 {
-    echo "| mutant | killed | killing test | kill s | test's own s | build s |"
-    echo "|---|---|---|---|---|---|"
+    echo "| mutant | killed | killing test | kill s | test's own s | build s | failure |"
+    echo "|---|---|---|---|---|---|---|"
     printf '%s\n' "${rows[@]}"
     echo
     echo "Source: $source_desc. Unmutated build ${base_build}s; whole check ${total}s."
