@@ -80,6 +80,14 @@ visibility = "after_due_date"
     std::fs::create_dir_all(&kept).unwrap();
     std::os::unix::fs::symlink(&kept, root.join("source/target")).unwrap();
 
+    // The suites' build cache is the one the grader's other tests use (the
+    // grader locks it while it grades), so only the student's crate is
+    // rebuilt here.
+    std::fs::create_dir_all(root.join("source/work")).unwrap();
+    let tests_target = Path::new(env!("CARGO_TARGET_TMPDIR")).join("grade-tests-target");
+    std::fs::create_dir_all(&tests_target).unwrap();
+    std::os::unix::fs::symlink(&tests_target, root.join("source/work/target")).unwrap();
+
     run(Command::new("bash")
         .arg(root.join("source/setup.sh"))
         .env("AUTOGRADER_ROOT", &root)

@@ -140,13 +140,18 @@ pub fn batch(
         for slot in 0..jobs.max(1) {
             let (rx, rows, single) = (&rx, &rows, &single);
             scope.spawn(move || {
-                // Each worker grades in its own fixed folder, so its builds
-                // reuse each other (see Config::tree_at).
+                // Each worker grades in its own fixed folder and builds into
+                // its own target folder, so its builds reuse each other (see
+                // Config::tree_at) and never overwrite another worker's.
                 let mine = Config {
                     tree_at: single
                         .tree_at
                         .as_ref()
                         .map(|at| at.join(format!("slot-{slot}"))),
+                    target_dir: single
+                        .target_dir
+                        .as_ref()
+                        .map(|t| t.join(format!("slot-{slot}"))),
                     ..single.clone()
                 };
                 while let Ok((index, path)) = rx.recv() {

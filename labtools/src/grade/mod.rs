@@ -207,6 +207,7 @@ pub fn grade(config: &Config, submission: &Path) -> Result<Report, String> {
         .target_dir
         .clone()
         .unwrap_or_else(|| tree.root().join("target"));
+    let _lock = lock_target(&target_dir, config.progress)?;
     let tests = rubric.tests();
     let mut suites: Vec<(String, String)> = tests
         .iter()
@@ -265,6 +266,32 @@ pub fn grade(config: &Config, submission: &Path) -> Result<Report, String> {
     }
     report.seconds = started.elapsed().as_secs_f64();
     Ok(report)
+}
+
+/// Takes the target folder for this grading alone. Cargo names build outputs
+/// by package, not by folder, so two trees building into one target folder
+/// at once would overwrite each other's test binaries, even while they run;
+/// gradings that share a target folder therefore wait for each other (a batch
+/// gives each of its workers its own).
+fn lock_target(target_dir: &Path, progress: bool) -> Result<std::fs::File, String> {
+    std::fs::create_dir_all(target_dir).map_err(|e| format!("{}: {e}", target_dir.display()))?;
+    let path = target_dir.join(".grade-lock");
+    let file = std::fs::File::create(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+    match file.try_lock() {
+        Ok(()) => {}
+        Err(std::fs::TryLockError::WouldBlock) => {
+            if progress {
+                eprintln!(
+                    "grade: waiting for another grading that builds into {}",
+                    target_dir.display()
+                );
+            }
+            file.lock()
+                .map_err(|e| format!("{}: {e}", path.display()))?;
+        }
+        Err(std::fs::TryLockError::Error(e)) => return Err(format!("{}: {e}", path.display())),
+    }
+    Ok(file)
 }
 
 /// The environment a test process gets: nothing of the grader's but the
