@@ -187,8 +187,12 @@ target_dir=$(cd "$target_dir" && pwd)
 log_dir="${log_dir:-$target_dir/logs}"
 mkdir -p "$log_dir"
 
+# Two runs must share neither the scratch copy nor the target dir (cargo's
+# output names do not depend on the workspace's path).
 exec 9>"$scratch.lock"
 flock -n 9 || die "another mutants.sh run is using $scratch"
+exec 8>"$target_dir/mutants.lock"
+flock -n 8 || die "another mutants.sh run is using $target_dir"
 
 # shellcheck disable=SC2317 # called by the EXIT trap
 cleanup() {
