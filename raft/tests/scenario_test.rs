@@ -29,10 +29,10 @@ fn ms(n: u64) -> Duration {
 }
 
 /// How long a step waits for an election among a known set.
-const ELECTION_BOUND: Duration = Duration::from_secs(10);
+const ELECTION_BOUND: Duration = Duration::from_secs(15);
 
 /// How long a step waits for replication on a healthy link.
-const REPLICATION_BOUND: Duration = Duration::from_secs(5);
+const REPLICATION_BOUND: Duration = Duration::from_secs(10);
 
 /// How many times a scenario may retry a set-up that Raft's timing spoiled.
 const ATTEMPTS: usize = 5;
@@ -597,7 +597,7 @@ fn stale_install_snapshot_3d() {
         }
         // F catches up through a later InstallSnapshot and the entries after.
         if ts
-            .wait_for(Duration::from_secs(10), || {
+            .wait_for(ELECTION_BOUND, || {
                 (ts.last_applied(f) >= committed).then_some(())
             })
             .is_none()
