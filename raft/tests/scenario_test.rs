@@ -443,30 +443,60 @@ fn extra_entries_commit_3b() {
 
     ts.one(rand_int(), servers, true);
 
-    // A and F alone: A's extra entries reach F only.
+    // A and F alone: A's extra entries reach F only. F's answer to the
+    // AppendEntries that carries the last of them is the sign that F stored
+    // them (3B needs no persistence to show it).
+    let extra: Vec<TestCmd> = (0..EXTRA).map(|_| big("A", BIG)).collect();
+    let last_bytes = match &extra[EXTRA as usize - 1] {
+        TestCmd::Str(s) => s.clone().into_bytes(),
+        TestCmd::Int(_) => unreachable!("big() makes strings"),
+    };
     let (a, f, first) = 'a: {
         for _ in 0..ATTEMPTS {
             heal(&ts);
             let a = ts.check_one_leader();
             let f = (a + 1) % servers;
-            only(&ts, &[&[a, f]]);
-            let before = ts.persisted_size(f);
-            let Some(raft) = ts.raft(a) else { continue };
-            let mut first = None;
-            for _ in 0..EXTRA {
-                match raft.start(big("A", BIG)) {
-                    Some((index, _)) => {
-                        first.get_or_insert(index);
+            let gate = Gate::new();
+            let rule: Arc<LinkRule> = {
+                let (gate, seen, last_bytes) = (
+                    gate.clone(),
+                    Arc::new(AtomicBool::new(false)),
+                    last_bytes.clone(),
+                );
+                Arc::new(move |from, to, call: &CallInfo<'_>| {
+                    if from == a
+                        && to == f
+                        && !seen.load(Ordering::SeqCst)
+                        && contains(call.args, &last_bytes)
+                        && !seen.swap(true, Ordering::SeqCst)
+                    {
+                        Verdict::HoldReply(gate.clone())
+                    } else {
+                        Verdict::Deliver
                     }
-                    None => break,
+                })
+            };
+            ts.set_links(Some(rule));
+            only(&ts, &[&[a, f]]);
+            let Some(raft) = ts.raft(a) else { continue };
+            let Some((first, _)) = raft.start(extra[0].clone()) else {
+                continue;
+            };
+            for (k, cmd) in extra.iter().enumerate().skip(1) {
+                match raft.start(cmd.clone()) {
+                    Some((index, _)) if index == first + k as u64 => {}
+                    other => ts.fatal(format!(
+                        "set-up: leader {a} answered {other:?} to Start() of extra entry {k}"
+                    )),
                 }
             }
-            let Some(first) = first else { continue };
-            if !wait_persisted(&ts, f, before + EXTRA as usize * BIG) {
+            if !gate.wait_held(1, REPLICATION_BOUND) {
                 ts.fatal(format!(
-                    "set-up: follower {f} did not store the extra entries"
+                    "set-up: follower {f} did not answer an AppendEntries carrying the extra entries"
                 ));
             }
+            gate.open();
+            ts.set_links(None);
             break 'a (a, f, first);
         }
         ts.fatal("set-up: no leader accepted the extra entries");
