@@ -72,6 +72,19 @@ fn raft_submission(dir: &Path, edit: impl Fn(&str, String) -> String) -> PathBuf
     out
 }
 
+/// `text` of the submission file `path`, with `code` put first in the body
+/// of `Raft::start` when the file is the one that holds it.
+fn at_start_of_raft_start(path: &str, text: String, code: &str) -> String {
+    if path != "raft/src/node.rs" {
+        return text;
+    }
+    let at = text
+        .find("pub fn start(")
+        .expect("Raft::start is in node.rs");
+    let body = at + text[at..].find('{').unwrap() + 1;
+    format!("{}{code}\n{}", &text[..body], &text[body..])
+}
+
 /// Runs the grader; returns its report.json and its standard output.
 fn grade(dir: &Path, rubric: &Path, submission: &Path) -> (Value, String) {
     let out = dir.join("out");
@@ -196,18 +209,7 @@ fn exit_zero_in_start_scores_zero() {
     let dir = scratch("exit-zero");
     let rubric = rubric(&dir, 60);
     let submission = raft_submission(&dir, |path, text| {
-        if path != "raft/src/node.rs" {
-            return text;
-        }
-        let at = text
-            .find("pub fn start(")
-            .expect("Raft::start is in node.rs");
-        let body = at + text[at..].find('{').unwrap() + 1;
-        format!(
-            "{}\n        std::process::exit(0);\n{}",
-            &text[..body],
-            &text[body..]
-        )
+        at_start_of_raft_start(path, text, "\n        std::process::exit(0);")
     });
     let (report, stdout) = grade(&dir, &rubric, &submission);
     assert_eq!(item(&report, "basic agreement")["score"], 0.0, "{stdout}");
@@ -270,15 +272,8 @@ fn a_hanging_test_is_killed_at_the_limit() {
     let dir = scratch("hang");
     let rubric = rubric(&dir, 5);
     let submission = raft_submission(&dir, |path, text| {
-        if path != "raft/src/node.rs" {
-            return text;
-        }
-        let at = text
-            .find("pub fn start(")
-            .expect("Raft::start is in node.rs");
-        let body = at + text[at..].find('{').unwrap() + 1;
-        let hang = "\n        loop { std::thread::sleep(std::time::Duration::from_secs(1)); }\n";
-        format!("{}{hang}{}", &text[..body], &text[body..])
+        let hang = "\n        loop { std::thread::sleep(std::time::Duration::from_secs(1)); }";
+        at_start_of_raft_start(path, text, hang)
     });
     let (report, stdout) = grade(&dir, &rubric, &submission);
     assert_eq!(report["score"], 0.0, "{stdout}");
