@@ -551,24 +551,10 @@ fn send_until_served(cfg: &ClassicConfig, clnt: &Clnt, args: &PutAppendArgs) {
 /// `trimmed` bytes: its log no longer holds the early entries.
 #[track_caller]
 fn wait_snapshotted(cfg: &ClassicConfig, trimmed: usize) {
-    let group = cfg.tester().group();
-    let start = Instant::now();
-    loop {
-        let sizes: Vec<(usize, usize)> = (0..group.n())
-            .map(|i| {
-                let p = group.persister(i);
-                (p.snapshot_size(), p.raft_state_size())
-            })
-            .collect();
-        if sizes.iter().all(|&(snap, raft)| snap > 0 && raft < trimmed) {
-            return;
-        }
-        if start.elapsed() > STEP_TIMEOUT {
-            panic!(
-                "servers did not snapshot and trim their logs: (snapshot, raft state) sizes {sizes:?}"
-            );
-        }
-        std::thread::sleep(Duration::from_millis(20));
+    if let Err(sizes) = cfg.tester().group().wait_snapshotted(trimmed, STEP_TIMEOUT) {
+        panic!(
+            "servers did not snapshot and trim their logs: (snapshot, raft state) sizes {sizes:?}"
+        );
     }
 }
 

@@ -570,24 +570,10 @@ fn resend_put(ts: &KvTest, clnt: &tester::Clnt, args: &PutArgs) -> PutReply {
 /// `trimmed` bytes: its log no longer holds the early entries.
 #[track_caller]
 fn wait_snapshotted(ts: &KvTest, trimmed: usize) {
-    let group = ts.cfg.group();
-    let start = Instant::now();
-    loop {
-        let sizes: Vec<(usize, usize)> = (0..group.n())
-            .map(|i| {
-                let p = group.persister(i);
-                (p.snapshot_size(), p.raft_state_size())
-            })
-            .collect();
-        if sizes.iter().all(|&(snap, raft)| snap > 0 && raft < trimmed) {
-            return;
-        }
-        if start.elapsed() > STEP_TIMEOUT {
-            ts.cfg.fatal(format!(
-                "servers did not snapshot and trim their logs: (snapshot, raft state) sizes {sizes:?}"
-            ));
-        }
-        std::thread::sleep(Duration::from_millis(20));
+    if let Err(sizes) = ts.cfg.group().wait_snapshotted(trimmed, STEP_TIMEOUT) {
+        ts.cfg.fatal(format!(
+            "servers did not snapshot and trim their logs: (snapshot, raft state) sizes {sizes:?}"
+        ));
     }
 }
 

@@ -277,6 +277,38 @@ impl<S: TestServer> Group<S> {
         self.state.lock().connected.clone()
     }
 
+    /// Each server's persisted (snapshot, Raft state) sizes, in server order.
+    pub fn persisted_sizes(&self) -> Vec<(usize, usize)> {
+        (0..self.n())
+            .map(|i| {
+                let p = self.persister(i);
+                (p.snapshot_size(), p.raft_state_size())
+            })
+            .collect()
+    }
+
+    /// Waits (checking every 20 ms; persisters announce nothing) until every
+    /// server has a snapshot and a Raft state under `trimmed` bytes, i.e. its
+    /// log no longer holds the early entries. After `timeout`, returns the
+    /// sizes last seen.
+    pub fn wait_snapshotted(
+        &self,
+        trimmed: usize,
+        timeout: std::time::Duration,
+    ) -> Result<(), Vec<(usize, usize)>> {
+        let start = std::time::Instant::now();
+        loop {
+            let sizes = self.persisted_sizes();
+            if sizes.iter().all(|&(snap, raft)| snap > 0 && raft < trimmed) {
+                return Ok(());
+            }
+            if start.elapsed() > timeout {
+                return Err(sizes);
+            }
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+    }
+
     /// The largest persisted Raft state of any server.
     pub fn log_size(&self) -> usize {
         let state = self.state.lock();
