@@ -91,7 +91,7 @@ impl<T: Transport> Clerk<T> {
                     leader = (leader + 1) % self.servers.len();
                     tried += 1;
                     if tried % self.servers.len() == 0 {
-                        std::thread::sleep(NO_LEADER_PAUSE);
+                        labrt::thread::sleep(NO_LEADER_PAUSE);
                     }
                 }
                 Ok(answer) => {

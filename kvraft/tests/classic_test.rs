@@ -9,12 +9,12 @@
 
 mod classic_common;
 
+use labrt::thread;
+use labrt::time::{Duration, Instant};
 use std::sync::Arc;
-use std::thread;
-use std::time::{Duration, Instant};
 
-use crossbeam::channel;
 use kvraft::classic::{ClientId, PutAppendArgs, PutAppendReply, Status, WriteKind};
+use labrt::channel;
 use tester::Clnt;
 
 use classic_common::ClassicConfig;
@@ -150,7 +150,7 @@ fn one_partition_3a() {
         });
     }
 
-    channel::select! {
+    labrt::select! {
         recv(done0) -> _ => panic!("Put in minority completed"),
         recv(done1) -> _ => panic!("Get in minority completed"),
         recv(channel::after(Duration::from_secs(1))) -> _ => {}
@@ -170,7 +170,7 @@ fn one_partition_3a() {
 
     thread::sleep(ELECTION_TIMEOUT);
 
-    channel::select! {
+    labrt::select! {
         recv(done0) -> _ => {}
         recv(channel::after(Duration::from_secs(3))) -> _ => panic!("Put did not complete"),
     }
@@ -464,7 +464,7 @@ fn wait_leader(cfg: &ClassicConfig) -> usize {
         if start.elapsed() > STEP_TIMEOUT {
             panic!("no leader within {STEP_TIMEOUT:?}");
         }
-        std::thread::sleep(Duration::from_millis(10));
+        labrt::thread::sleep(Duration::from_millis(10));
     }
 }
 
@@ -500,7 +500,7 @@ fn stale_read_3a() {
     let (done_tx, done_rx) = channel::bounded(1);
     {
         let ckp2 = Arc::clone(&ckp2);
-        std::thread::spawn(move || {
+        labrt::thread::spawn(move || {
             let _ = done_tx.send(ckp2.get("k"));
         });
     }
@@ -543,7 +543,7 @@ fn send_until_served(cfg: &ClassicConfig, clnt: &Clnt, args: &PutAppendArgs) {
         if start.elapsed() > STEP_TIMEOUT {
             panic!("no server executed {args:?} within {STEP_TIMEOUT:?}");
         }
-        std::thread::sleep(Duration::from_millis(20));
+        labrt::thread::sleep(Duration::from_millis(20));
     }
 }
 

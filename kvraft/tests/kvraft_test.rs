@@ -9,11 +9,11 @@
 
 mod kvraft_common;
 
-use std::time::{Duration, Instant};
+use labrt::time::{Duration, Instant};
 
-use crossbeam::channel;
 use kvraft::rpc::{KvError, PUT, PutArgs, PutReply};
 use kvraft_common::{KvTest, generic_test, generic_test_speed};
+use labrt::channel;
 
 /// One client's Puts on a reliable 5-server cluster are counted exactly and linearizable.
 #[test]
@@ -75,7 +75,7 @@ fn one_partition_4b() {
     let (done1_tx, done1_rx) = channel::bounded(1);
 
     ts.cfg.begin("Test: no progress in minority (4B)");
-    std::thread::scope(|s| {
+    labrt::thread::scope(|s| {
         // A failure below stops the clerks, so the minority's Put (which
         // never returns while the partition stands) ends and the scope with it.
         let _stop = ts.stop_clerks_on_panic();
@@ -90,7 +90,7 @@ fn one_partition_4b() {
             let _ = done1_tx.send(ver);
         });
 
-        channel::select! {
+        labrt::select! {
             recv(done0_rx) -> ver => ts.cfg.fatal(format!("Put in minority completed with version = {}", ver.unwrap_or(0))),
             recv(done1_rx) -> ver => ts.cfg.fatal(format!("Get in minority completed with version = {}", ver.unwrap_or(0))),
             default(Duration::from_secs(1)) => {}
@@ -108,7 +108,7 @@ fn one_partition_4b() {
         ckp2a.transport().connect_all();
         ckp2b.transport().connect_all();
 
-        std::thread::sleep(Duration::from_secs(1));
+        labrt::thread::sleep(Duration::from_secs(1));
 
         let mut ver15 = None;
         for _ in 0..30 {
@@ -279,7 +279,7 @@ fn snapshot_rpc_4c() {
         for i in 0..50 {
             ts.put_at_least_once(&ck1, &i.to_string(), &i.to_string(), 0, -1);
         }
-        std::thread::sleep(Duration::from_secs(1));
+        labrt::thread::sleep(Duration::from_secs(1));
         let verb = ts.put_at_least_once(&ck1, "b", "B", 0, -1);
         ts.delete_clerk(&ck1);
         verb
@@ -470,7 +470,7 @@ fn wait_leader(ts: &KvTest) -> usize {
         if start.elapsed() > STEP_TIMEOUT {
             ts.cfg.fatal(format!("no leader within {STEP_TIMEOUT:?}"));
         }
-        std::thread::sleep(Duration::from_millis(10));
+        labrt::thread::sleep(Duration::from_millis(10));
     }
 }
 
@@ -513,7 +513,7 @@ fn stale_read_4b() {
 
     let ckp2 = ts.make_clerk_to(&[l]);
     let (done_tx, done_rx) = channel::bounded(1);
-    std::thread::scope(|s| {
+    labrt::thread::scope(|s| {
         // A failure stops the clerks, so the minority's Get ends with the test.
         let _stop = ts.stop_clerks_on_panic();
         s.spawn(|| {
@@ -562,7 +562,7 @@ fn resend_put(ts: &KvTest, clnt: &tester::Clnt, args: &PutArgs) -> PutReply {
             ts.cfg
                 .fatal(format!("no server answered a Put within {STEP_TIMEOUT:?}"));
         }
-        std::thread::sleep(Duration::from_millis(20));
+        labrt::thread::sleep(Duration::from_millis(20));
     }
 }
 

@@ -3,10 +3,10 @@
 //! fixed seed and checks its exit status, its output and the files it writes;
 //! the history it writes is checked again in-process and with the porcupine CLI.
 
+use labrt::time::{Duration, Instant};
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
-use std::time::{Duration, Instant};
 
 use porcupine::CheckResult;
 use porcupine::history::{self, History};
@@ -250,7 +250,7 @@ fn interrupt_stops_cleanly_and_still_writes() {
     // interrupt once one reports completed operations.
     let stderr = BufReader::new(child.stderr.take().expect("piped stderr"));
     let (lines_tx, lines) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
+    labrt::thread::spawn(move || {
         for line in stderr.lines().map_while(Result::ok) {
             if lines_tx.send(line).is_err() {
                 break;

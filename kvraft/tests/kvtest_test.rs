@@ -168,12 +168,12 @@ fn failure_stops_blocked_clerks() {
     group.partition(&others, &[leader]);
     let minority = ts.make_clerk_to(&[leader]);
 
-    let start = std::time::Instant::now();
+    let start = labrt::time::Instant::now();
     let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        std::thread::scope(|s| {
+        labrt::thread::scope(|s| {
             let _stop = ts.stop_clerks_on_panic();
             let blocked = s.spawn(|| ts.put(&minority, "k", "w", 1, 0));
-            std::thread::sleep(Duration::from_millis(500));
+            labrt::thread::sleep(Duration::from_millis(500));
             assert!(!blocked.is_finished(), "the minority answered a Put");
             panic!("a check failed");
         })

@@ -4,8 +4,8 @@
 //! `cargo bench -p labrpc --bench round_trip`.
 
 use labrpc::{Network, Server, Service};
-use std::thread;
-use std::time::{Duration, Instant};
+use labrt::thread;
+use labrt::time::{Duration, Instant};
 
 fn network() -> Network {
     let net = Network::new();

@@ -36,7 +36,7 @@
 //!         Verdict::Deliver
 //!     }
 //! })));
-//! let caller = std::thread::spawn(move || end.call::<u64, u64>("Echo.Twice", &21));
+//! let caller = labrt::thread::spawn(move || end.call::<u64, u64>("Echo.Twice", &21));
 //! assert!(gate.wait_held(1, Duration::from_secs(5)), "the reply is held");
 //! gate.open();
 //! assert_eq!(caller.join().unwrap(), Ok(42));
@@ -44,9 +44,9 @@
 //! net.cleanup();
 //! ```
 
-use parking_lot::{Condvar, Mutex};
+use labrt::sync::{Condvar, Mutex};
+use labrt::time::{Duration, Instant};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
 
 /// What an [`Interceptor`] is told about one call, before the network
 /// processes it.
@@ -288,7 +288,7 @@ mod tests {
         let (net, end) = setup(&total, 0);
         let gate = Gate::new();
         net.set_interceptor(rule(Verdict::HoldRequest(gate.clone())));
-        let caller = std::thread::spawn(move || end.call::<u64, u64>("Counter.Add", &3));
+        let caller = labrt::thread::spawn(move || end.call::<u64, u64>("Counter.Add", &3));
         assert!(gate.wait_held(1, WAIT));
         assert_eq!(gate.waiting(), 1);
         assert_eq!(total.load(Ordering::SeqCst), 0, "not delivered while held");
@@ -312,7 +312,7 @@ mod tests {
         let (net, end) = setup(&total, 0);
         let gate = Gate::new();
         net.set_interceptor(rule(Verdict::HoldReply(gate.clone())));
-        let caller = std::thread::spawn(move || end.call::<u64, u64>("Counter.Add", &4));
+        let caller = labrt::thread::spawn(move || end.call::<u64, u64>("Counter.Add", &4));
         assert!(gate.wait_held(1, WAIT));
         assert_eq!(total.load(Ordering::SeqCst), 4, "the handler ran");
         net.enable("end-0", false);
@@ -333,7 +333,7 @@ mod tests {
         assert_eq!(end.call::<u64, u64>("Counter.Add", &1), Ok(1));
         assert_eq!(gate.held(), 0);
         gate.close();
-        let caller = std::thread::spawn(move || end.call::<u64, u64>("Counter.Add", &1));
+        let caller = labrt::thread::spawn(move || end.call::<u64, u64>("Counter.Add", &1));
         assert!(gate.wait_held(1, WAIT));
         gate.open();
         assert_eq!(caller.join().unwrap(), Ok(2));
@@ -348,7 +348,7 @@ mod tests {
             let (net, end) = setup(&total, 0);
             let gate = Gate::new();
             net.set_interceptor(rule(verdict(gate.clone())));
-            let caller = std::thread::spawn(move || end.call::<u64, u64>("Counter.Add", &1));
+            let caller = labrt::thread::spawn(move || end.call::<u64, u64>("Counter.Add", &1));
             assert!(gate.wait_held(1, WAIT));
             net.cleanup();
             assert_eq!(caller.join().unwrap(), Err(CallError::NetworkClosed));

@@ -107,14 +107,14 @@ pub(crate) fn report_if_holding(doing: &str) {
 /// holding it is reported.
 #[derive(Default)]
 pub struct Mutex<T> {
-    inner: parking_lot::Mutex<T>,
+    inner: labrt::sync::Mutex<T>,
 }
 
 impl<T> Mutex<T> {
     /// A new unlocked mutex holding `value`.
     pub const fn new(value: T) -> Mutex<T> {
         Mutex {
-            inner: parking_lot::Mutex::new(value),
+            inner: labrt::sync::Mutex::new(value),
         }
     }
 
@@ -151,14 +151,14 @@ impl<T: std::fmt::Debug> std::fmt::Debug for Mutex<T> {
 
 /// Holds a [`Mutex`] locked; derefs to the value.
 pub struct MutexGuard<'a, T> {
-    guard: parking_lot::MutexGuard<'a, T>,
+    guard: labrt::sync::MutexGuard<'a, T>,
     /// Its number in this thread's record, when the check is on.
     record: Option<u64>,
 }
 
 impl<'a, T> MutexGuard<'a, T> {
     /// Wraps a taken lock, recording it on this thread when the check is on.
-    fn record(guard: parking_lot::MutexGuard<'a, T>, at: &'static Location<'static>) -> Self {
+    fn record(guard: labrt::sync::MutexGuard<'a, T>, at: &'static Location<'static>) -> Self {
         let record = enabled().then(|| {
             let number = NEXT_GUARD.with(|next| next.replace(next.get() + 1));
             HELD.with(|held| held.borrow_mut().push((number, at)));

@@ -7,7 +7,7 @@ use crate::intercept::{CallInfo, Gate, Interceptor, Verdict};
 use crate::oneshot::{self, Filler};
 use crate::pool::Pool;
 use crate::service::{Request, Server};
-use parking_lot::{Condvar, Mutex};
+use labrt::sync::{Condvar, Mutex};
 use rand::Rng;
 use rand::rngs::StdRng;
 use serde::Serialize;
@@ -360,7 +360,7 @@ impl Network {
         if millis == 0 {
             return true;
         }
-        let deadline = std::time::Instant::now() + Duration::from_millis(millis);
+        let deadline = labrt::time::Instant::now() + Duration::from_millis(millis);
         let mut closed = self.inner.closed.lock();
         while !*closed {
             if self

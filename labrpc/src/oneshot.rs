@@ -3,7 +3,7 @@
 //! clients on two cores, parking at once halved throughput: a short backoff
 //! catches most replies of a reliable network without a futex wake-up.
 
-use parking_lot::{Condvar, Mutex};
+use labrt::sync::{Condvar, Mutex};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -83,7 +83,7 @@ mod tests {
     fn first_fill_wins_across_threads() {
         let (filler, waiter) = slot();
         let other = filler.clone();
-        let t = std::thread::spawn(move || other.fill(1));
+        let t = labrt::thread::spawn(move || other.fill(1));
         t.join().unwrap();
         filler.fill(2);
         assert_eq!(waiter.wait(), 1);

@@ -1,6 +1,6 @@
 //! Simulated stable storage: what a server "writes to disk" survives its crash.
 
-use parking_lot::Mutex;
+use labrt::sync::Mutex;
 use std::sync::Arc;
 
 #[derive(Default)]

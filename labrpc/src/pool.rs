@@ -4,7 +4,7 @@
 //! threads sit idle.
 
 use crate::constants::IDLE_WORKER_LINGER;
-use crossbeam::channel::{self, Receiver, RecvTimeoutError, Sender};
+use labrt::channel::{self, Receiver, RecvTimeoutError, Sender};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
@@ -39,7 +39,7 @@ impl Pool {
         }
         let jobs_rx = self.jobs_rx.clone();
         let idle = self.idle.clone();
-        std::thread::Builder::new()
+        labrt::thread::Builder::new()
             .name("labrpc-handler".into())
             .spawn(move || worker(job, jobs_rx, idle))
             .expect("labrpc: cannot spawn a handler thread");

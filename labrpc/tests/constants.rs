@@ -7,8 +7,8 @@
 
 use labrpc::constants::*;
 use labrpc::{CallError, Network, Server, Service};
-use std::thread;
-use std::time::{Duration, Instant};
+use labrt::thread;
+use labrt::time::{Duration, Instant};
 
 fn echo_network(seed: u64) -> (Network, labrpc::ClientEnd) {
     labrpc::rng::reseed(seed);

@@ -4,11 +4,11 @@
 //! keeps its correctness checks on a smaller count.
 
 use labrpc::{CallError, Network, Server, Service};
-use parking_lot::Mutex;
+use labrt::sync::Mutex;
+use labrt::thread;
+use labrt::time::{Duration, Instant};
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
-use std::thread;
-use std::time::{Duration, Instant};
 
 #[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
 struct JunkArgs {
@@ -373,7 +373,7 @@ fn killed() {
     let (net, _js) = setup("server99");
     let end = enabled_end(&net, "end1-99", "server99");
 
-    let (done_tx, done_rx) = crossbeam::channel::bounded(1);
+    let (done_tx, done_rx) = labrt::channel::bounded(1);
     thread::spawn(move || {
         let result = end.call::<_, i64>("JunkServer.Handler3", &99i64);
         let _ = done_tx.send(result);
@@ -423,7 +423,7 @@ fn long_delay_race() {
 
     net.set_long_delays(true);
     net.delete_server("server99");
-    let (done_tx, done_rx) = crossbeam::channel::bounded(1);
+    let (done_tx, done_rx) = labrt::channel::bounded(1);
     thread::spawn(move || {
         let result = end.call::<_, i64>("JunkServer.Handler1", &"1".to_string());
         let _ = done_tx.send(result);
@@ -451,7 +451,7 @@ fn replace_server_kills_in_flight_calls() {
     let _: String = end.call("JunkServer.Handler2", &1i64).unwrap();
     assert_eq!(net.count("server99"), 1);
 
-    let (done_tx, done_rx) = crossbeam::channel::bounded(1);
+    let (done_tx, done_rx) = labrt::channel::bounded(1);
     let slow_end = end.clone();
     thread::spawn(move || {
         let _ = done_tx.send(slow_end.call::<_, i64>("JunkServer.Handler3", &5i64));
@@ -471,7 +471,7 @@ fn replace_server_kills_in_flight_calls() {
 fn disable_end_kills_in_flight_calls() {
     let (net, _js) = setup("server99");
     let end = enabled_end(&net, "end1-99", "server99");
-    let (done_tx, done_rx) = crossbeam::channel::bounded(1);
+    let (done_tx, done_rx) = labrt::channel::bounded(1);
     thread::spawn(move || {
         let _ = done_tx.send(end.call::<_, i64>("JunkServer.Handler3", &5i64));
     });

@@ -30,8 +30,11 @@ macro_rules! select {
 #[macro_export]
 macro_rules! __labrt_select {
     // recv branches
-    (@parse [$($c:tt)*] $d:tt [$i:tt $($is:tt)*] recv($r:expr) -> $p:pat => $b:block $(, $($rest:tt)*)?) => {
-        $crate::__labrt_select!(@parse [$($c)* [recv $i ($r) () ($p) ($b)]] $d [$($is)*] $($($rest)*)?)
+    (@parse [$($c:tt)*] $d:tt [$i:tt $($is:tt)*] recv($r:expr) -> $p:pat => $b:block, $($rest:tt)*) => {
+        $crate::__labrt_select!(@parse [$($c)* [recv $i ($r) () ($p) ($b)]] $d [$($is)*] $($rest)*)
+    };
+    (@parse [$($c:tt)*] $d:tt [$i:tt $($is:tt)*] recv($r:expr) -> $p:pat => $b:block $($rest:tt)*) => {
+        $crate::__labrt_select!(@parse [$($c)* [recv $i ($r) () ($p) ($b)]] $d [$($is)*] $($rest)*)
     };
     (@parse [$($c:tt)*] $d:tt [$i:tt $($is:tt)*] recv($r:expr) -> $p:pat => $b:expr, $($rest:tt)*) => {
         $crate::__labrt_select!(@parse [$($c)* [recv $i ($r) () ($p) ($b)]] $d [$($is)*] $($rest)*)
@@ -40,8 +43,11 @@ macro_rules! __labrt_select {
         $crate::__labrt_select!(@parse [$($c)* [recv $i ($r) () ($p) ($b)]] $d [$($is)*])
     };
     // send branches
-    (@parse [$($c:tt)*] $d:tt [$i:tt $($is:tt)*] send($s:expr, $v:expr) -> $p:pat => $b:block $(, $($rest:tt)*)?) => {
-        $crate::__labrt_select!(@parse [$($c)* [send $i ($s) ($v) ($p) ($b)]] $d [$($is)*] $($($rest)*)?)
+    (@parse [$($c:tt)*] $d:tt [$i:tt $($is:tt)*] send($s:expr, $v:expr) -> $p:pat => $b:block, $($rest:tt)*) => {
+        $crate::__labrt_select!(@parse [$($c)* [send $i ($s) ($v) ($p) ($b)]] $d [$($is)*] $($rest)*)
+    };
+    (@parse [$($c:tt)*] $d:tt [$i:tt $($is:tt)*] send($s:expr, $v:expr) -> $p:pat => $b:block $($rest:tt)*) => {
+        $crate::__labrt_select!(@parse [$($c)* [send $i ($s) ($v) ($p) ($b)]] $d [$($is)*] $($rest)*)
     };
     (@parse [$($c:tt)*] $d:tt [$i:tt $($is:tt)*] send($s:expr, $v:expr) -> $p:pat => $b:expr, $($rest:tt)*) => {
         $crate::__labrt_select!(@parse [$($c)* [send $i ($s) ($v) ($p) ($b)]] $d [$($is)*] $($rest)*)
@@ -50,8 +56,11 @@ macro_rules! __labrt_select {
         $crate::__labrt_select!(@parse [$($c)* [send $i ($s) ($v) ($p) ($b)]] $d [$($is)*])
     };
     // default branches
-    (@parse $c:tt [] $is:tt default => $b:block $(, $($rest:tt)*)?) => {
-        $crate::__labrt_select!(@parse $c [now () ($b)] $is $($($rest)*)?)
+    (@parse $c:tt [] $is:tt default => $b:block, $($rest:tt)*) => {
+        $crate::__labrt_select!(@parse $c [now () ($b)] $is $($rest)*)
+    };
+    (@parse $c:tt [] $is:tt default => $b:block $($rest:tt)*) => {
+        $crate::__labrt_select!(@parse $c [now () ($b)] $is $($rest)*)
     };
     (@parse $c:tt [] $is:tt default => $b:expr, $($rest:tt)*) => {
         $crate::__labrt_select!(@parse $c [now () ($b)] $is $($rest)*)
@@ -59,8 +68,11 @@ macro_rules! __labrt_select {
     (@parse $c:tt [] $is:tt default => $b:expr) => {
         $crate::__labrt_select!(@parse $c [now () ($b)] $is)
     };
-    (@parse $c:tt [] $is:tt default($t:expr) => $b:block $(, $($rest:tt)*)?) => {
-        $crate::__labrt_select!(@parse $c [timeout ($t) ($b)] $is $($($rest)*)?)
+    (@parse $c:tt [] $is:tt default($t:expr) => $b:block, $($rest:tt)*) => {
+        $crate::__labrt_select!(@parse $c [timeout ($t) ($b)] $is $($rest)*)
+    };
+    (@parse $c:tt [] $is:tt default($t:expr) => $b:block $($rest:tt)*) => {
+        $crate::__labrt_select!(@parse $c [timeout ($t) ($b)] $is $($rest)*)
     };
     (@parse $c:tt [] $is:tt default($t:expr) => $b:expr, $($rest:tt)*) => {
         $crate::__labrt_select!(@parse $c [timeout ($t) ($b)] $is $($rest)*)

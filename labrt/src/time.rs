@@ -30,6 +30,16 @@ impl Instant {
         }
     }
 
+    /// The current time, read without being a scheduling point: for logs and
+    /// measurements, which must not change a simulated run by being there.
+    pub fn observe() -> Instant {
+        if crate::simulated() {
+            Instant(Duration::from_nanos(crate::sim::ctx().world.now()))
+        } else {
+            Instant(std::time::Instant::now().saturating_duration_since(base()))
+        }
+    }
+
     /// The time since the clock's start.
     pub fn since_start(self) -> Duration {
         self.0
@@ -158,5 +168,20 @@ pub fn unix_time() -> Duration {
         std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .unwrap_or_default()
+    }
+}
+
+/// Nanoseconds for ordering events in a history (operation calls and
+/// returns, annotations): since the Unix epoch in real mode; in simulation
+/// mode the virtual clock, strictly increasing within a world so that an
+/// operation that returned before another was called still shows it.
+pub fn history_stamp() -> i64 {
+    if crate::simulated() {
+        let ctx = crate::sim::ctx();
+        i64::try_from(ctx.world.stamp()).unwrap_or(i64::MAX)
+    } else {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| i64::try_from(d.as_nanos()).unwrap_or(i64::MAX))
     }
 }

@@ -10,9 +10,9 @@
 //!
 //! Run with `cargo bench -p raft --bench agreement`.
 
-use std::time::{Duration, Instant};
+use labrt::time::{Duration, Instant};
 
-use crossbeam::channel::{self, Receiver};
+use labrt::channel::{self, Receiver};
 use raft::{ApplyMsg, Raft};
 
 const PEERS: usize = 3;
@@ -46,7 +46,7 @@ fn cluster(peers: usize) -> Cluster {
         net.add_server(&format!("server-{i}"), server);
         let (fwd_tx, fwd_rx) = channel::unbounded();
         let r = raft.clone();
-        std::thread::spawn(move || {
+        labrt::thread::spawn(move || {
             for m in rx {
                 if let ApplyMsg::Command { index, .. } = m {
                     if index % SNAPSHOT_EVERY == 0 {
@@ -74,7 +74,7 @@ impl Cluster {
                 return i;
             }
             assert!(t0.elapsed() < Duration::from_secs(10), "no leader");
-            std::thread::sleep(Duration::from_millis(20));
+            labrt::thread::sleep(Duration::from_millis(20));
         }
     }
 
@@ -164,7 +164,7 @@ fn idle(seconds: u64) {
     c.leader();
     let rpcs0 = c.net.total_count();
     let cpu0 = process_cpu();
-    std::thread::sleep(Duration::from_secs(seconds));
+    labrt::thread::sleep(Duration::from_secs(seconds));
     let cpu1 = process_cpu();
     let rpcs = c.net.total_count() - rpcs0;
     match (cpu0, cpu1) {

@@ -4,7 +4,7 @@
 //! A three-peer cluster on a labrpc network agrees on a command:
 //!
 //! ```
-//! use crossbeam::channel;
+//! use labrt::channel;
 //! use raft::{ApplyMsg, Raft};
 //!
 //! let net = labrpc::Network::new();
@@ -34,7 +34,7 @@
 //!     if let Some(accepted) = peers.iter().find_map(|p| p.start("hello".to_string())) {
 //!         break accepted;
 //!     }
-//!     std::thread::sleep(std::time::Duration::from_millis(50));
+//!     labrt::thread::sleep(std::time::Duration::from_millis(50));
 //! };
 //! for rx in &applied {
 //!     match rx.recv().unwrap() {

@@ -11,7 +11,7 @@
 
 use std::sync::Arc;
 
-use parking_lot::{Condvar, Mutex};
+use labrt::sync::{Condvar, Mutex};
 
 use crate::Command;
 use crate::messages::{
@@ -73,7 +73,7 @@ impl<C: Command> Link<C> {
         } else if state.workers < MAX_WORKERS {
             state.workers += 1;
             let link = Arc::clone(self);
-            let spawned = std::thread::Builder::new()
+            let spawned = labrt::thread::Builder::new()
                 .name(self.name.clone())
                 .spawn(move || link.work());
             if spawned.is_err() {

@@ -4,13 +4,13 @@
 //! hands requests to the links and wakes whoever must act, then lets go: no
 //! lock is held across an RPC or while blocked on the apply channel.
 
+use labrt::thread::JoinHandle;
+use labrt::time::Instant;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Weak};
-use std::thread::JoinHandle;
-use std::time::Instant;
 
-use crossbeam::channel::{self, Receiver, Sender};
-use parking_lot::Mutex;
+use labrt::channel::{self, Receiver, Sender};
+use labrt::sync::Mutex;
 
 use crate::core::{Core, Output, Timing};
 use crate::link::Link;
@@ -47,7 +47,7 @@ struct Shared<C: Command> {
 ///
 /// ```no_run
 /// # fn demo(ends: Vec<labrpc::ClientEnd>, persister: labrpc::Persister) {
-/// let (apply_tx, apply_rx) = crossbeam::channel::bounded(0);
+/// let (apply_tx, apply_rx) = labrt::channel::bounded(0);
 /// let raft = raft::Raft::<String>::new(ends, 0, persister, apply_tx).unwrap();
 /// if let Some((index, term)) = raft.start("x".to_string()) {
 ///     // Committed commands arrive on apply_rx in log order.
@@ -163,13 +163,13 @@ impl<C: Command> Raft<C> {
 
         let timer = {
             let shared = Arc::clone(&shared);
-            std::thread::Builder::new()
+            labrt::thread::Builder::new()
                 .name(format!("raft-S{me}-timer"))
                 .spawn(move || shared.run_timer(timer_woken))
         };
         let applier = {
             let shared = Arc::clone(&shared);
-            std::thread::Builder::new()
+            labrt::thread::Builder::new()
                 .name(format!("raft-S{me}-applier"))
                 .spawn(move || shared.run_applier(apply_woken, apply_tx))
         };
@@ -340,7 +340,7 @@ impl<C: Command> Shared<C> {
     fn run_timer(&self, woken: Receiver<()>) {
         loop {
             let deadline = self.core.lock().next_deadline();
-            channel::select! {
+            labrt::select! {
                 recv(self.stop) -> _ => return,
                 recv(woken) -> _ => continue,
                 recv(channel::at(deadline)) -> _ => {
@@ -356,7 +356,7 @@ impl<C: Command> Shared<C> {
     /// holding the core lock while the service is slow to take them.
     fn run_applier(&self, woken: Receiver<()>, apply_tx: Sender<ApplyMsg<C>>) {
         loop {
-            channel::select! {
+            labrt::select! {
                 recv(self.stop) -> _ => return,
                 recv(woken) -> _ => {}
             }
@@ -375,7 +375,7 @@ impl<C: Command> Shared<C> {
                     if self.killed.load(Ordering::SeqCst) {
                         return;
                     }
-                    channel::select! {
+                    labrt::select! {
                         send(apply_tx, message) -> sent => if sent.is_err() { return },
                         recv(self.stop) -> _ => return,
                     }

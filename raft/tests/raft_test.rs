@@ -345,7 +345,7 @@ fn concurrent_starts_3b() {
         };
 
         let iters = 5;
-        let indices: Vec<u64> = std::thread::scope(|s| {
+        let indices: Vec<u64> = labrt::thread::scope(|s| {
             let handles: Vec<_> = (0..iters)
                 .map(|ii| {
                     let raft = raft.clone();
@@ -788,7 +788,7 @@ fn unreliable_agree_3c() {
     let ts = Test::new(servers, false, false);
     ts.begin("Test (3C): unreliable agreement");
 
-    std::thread::scope(|s| {
+    labrt::thread::scope(|s| {
         let mut handles = Vec::new();
         for iters in 1..50 {
             for j in 0..4 {
@@ -923,7 +923,7 @@ fn internal_churn(reliable: bool) {
         values
     };
 
-    let values: Vec<i64> = std::thread::scope(|s| {
+    let values: Vec<i64> = labrt::thread::scope(|s| {
         let ncli = 3;
         let handles: Vec<_> = (0..ncli).map(|i| s.spawn(move || cfn(i))).collect();
 

@@ -3,7 +3,8 @@
 
 use std::sync::Arc;
 
-use crossbeam::channel::{Receiver, select};
+use labrt::channel::Receiver;
+use labrt::select;
 use raft::{ApplyMsg, Raft};
 
 use crate::op::Op;
@@ -47,7 +48,7 @@ impl<S: StateMachine> Driver<S> {
         let mut last_applied = 0u64;
         let mut leadership = Some(self.leadership.clone());
         loop {
-            let never = crossbeam::channel::never();
+            let never = labrt::channel::never();
             select! {
                 recv(self.apply_rx) -> msg => match msg {
                     Ok(msg) => last_applied = self.apply_batch(msg, last_applied),

@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use crossbeam::channel::Sender;
+use labrt::channel::Sender;
 
 use crate::error::SubmitError;
 use crate::op::OpId;
@@ -150,7 +150,7 @@ impl<O> Pending<O> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crossbeam::channel::{Receiver, bounded};
+    use labrt::channel::{Receiver, bounded};
 
     fn id(seq: u64) -> OpId {
         OpId {

@@ -3,9 +3,9 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use crossbeam::channel;
 use labrpc::{ClientEnd, Persister};
-use parking_lot::Mutex;
+use labrt::channel;
+use labrt::sync::Mutex;
 use raft::Raft;
 
 use crate::driver::Driver;
@@ -73,7 +73,7 @@ impl<S: StateMachine> Rsm<S> {
             leadership,
             maxraftstate,
         };
-        std::thread::Builder::new()
+        labrt::thread::Builder::new()
             .name(format!("rsm-{me}"))
             .spawn(move || driver.run())
             .expect("spawn the rsm driver thread");

@@ -9,7 +9,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use common::{NSEC, Rep, Req, Test};
-use crossbeam::channel;
+use labrt::channel;
 use rsm::SubmitError;
 
 /// Sequential Incs each return the next counter value, and every replica applies them.
@@ -38,7 +38,7 @@ fn rsm_concurrent_4a() {
     let (done_tx, done_rx) = channel::unbounded::<()>();
     for _ in 0..NINC {
         let (ts, done_tx) = (Arc::downgrade(&ts), done_tx.clone());
-        std::thread::spawn(move || {
+        labrt::thread::spawn(move || {
             Test::one_inc_detached(&ts);
             let _ = done_tx.send(());
         });
@@ -91,14 +91,14 @@ fn rsm_leader_partition_4a() {
     let (done_tx, done_rx) = channel::bounded::<()>(0);
     let minority = ts.srv(l);
     let failure = ts.cfg.failure();
-    std::thread::spawn(move || {
+    labrt::thread::spawn(move || {
         let returned = Arc::new(AtomicUsize::new(0));
         let submits: Vec<_> = (0..NSUBMIT)
             .map(|i| {
                 let srv = Arc::clone(&minority);
                 let failure = failure.clone();
                 let returned = Arc::clone(&returned);
-                std::thread::spawn(move || {
+                labrt::thread::spawn(move || {
                     let result = srv.rsm.submit(Req::Dec);
                     if let Ok(rep) = &result {
                         failure.fail(format!("Submit {i} in minority completed {rep:?}"));
@@ -113,7 +113,7 @@ fn rsm_leader_partition_4a() {
         let _ = done_tx.send(());
     });
 
-    std::thread::sleep(Duration::from_millis(10));
+    labrt::thread::sleep(Duration::from_millis(10));
     let rep = match ts.one_partition(Some(&p1), Req::Inc) {
         Some(Rep::Inc(r)) => r,
         other => ts
@@ -160,14 +160,14 @@ fn rsm_restart_replay_4a() {
     checked_incs(&ts, NINC);
 
     ts.cfg.group().shutdown();
-    std::thread::sleep(Duration::from_secs(1));
+    labrt::thread::sleep(Duration::from_secs(1));
     ts.cfg.group().start_servers();
 
     let r = ts.one_inc();
     if r.n != NINC + 1 {
         ts.cfg.fatal(format!("expected {} got {}", NINC + 1, r.n));
     }
-    std::thread::sleep(Duration::from_secs(1));
+    labrt::thread::sleep(Duration::from_secs(1));
     ts.check_counter(r.n, 3);
 }
 
@@ -180,11 +180,11 @@ fn submits_stop_after_shutdown(ts: &Arc<Test>, nsubmit: usize) {
     // below still tears the test down on its own thread.
     let waiter = {
         let ts = Arc::downgrade(ts);
-        std::thread::spawn(move || {
+        labrt::thread::spawn(move || {
             let submits: Vec<_> = (0..nsubmit)
                 .map(|_| {
                     let ts = ts.clone();
-                    std::thread::spawn(move || {
+                    labrt::thread::spawn(move || {
                         Test::one_partition_detached(&ts, Req::Null);
                     })
                 })
@@ -195,7 +195,7 @@ fn submits_stop_after_shutdown(ts: &Arc<Test>, nsubmit: usize) {
             let _ = done_tx.send(());
         })
     };
-    std::thread::sleep(Duration::from_millis(20));
+    labrt::thread::sleep(Duration::from_millis(20));
     ts.cfg.group().shutdown();
     if done_rx.recv_timeout(Duration::from_secs(NSEC + 1)).is_err() {
         ts.cfg.fatal("Submit didn't stop after shutdown");
@@ -226,14 +226,14 @@ fn rsm_restart_submit_4a() {
     checked_incs(&ts, NINC);
 
     ts.cfg.group().shutdown();
-    std::thread::sleep(Duration::from_secs(1));
+    labrt::thread::sleep(Duration::from_secs(1));
     ts.cfg.group().start_servers();
 
     let r = ts.one_inc();
     if r.n != NINC + 1 {
         ts.cfg.fatal(format!("Expected {} got {}", NINC + 1, r.n));
     }
-    std::thread::sleep(Duration::from_secs(1));
+    labrt::thread::sleep(Duration::from_secs(1));
 
     submits_stop_after_shutdown(&ts, NSUBMIT);
 

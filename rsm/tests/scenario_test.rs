@@ -1,12 +1,12 @@
 //! Scripted rsm scenarios (ours, not in the Go suite): each drives one
 //! situation step by step, where the ported tests only reach it by chance.
 
+use labrt::time::{Duration, Instant};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
 
-use crossbeam::channel::{self, Receiver};
 use labrpc::{ClientEnd, Persister};
-use parking_lot::{Condvar, Mutex};
+use labrt::channel::{self, Receiver};
+use labrt::sync::{Condvar, Mutex};
 use rsm::{Rsm, StateMachine, SubmitError};
 use serde::{Deserialize, Serialize};
 use tester::{Config, Gid, TestServer};
@@ -184,7 +184,7 @@ impl Scenario {
                     return (i, rep);
                 }
             }
-            std::thread::sleep(Duration::from_millis(50));
+            labrt::thread::sleep(Duration::from_millis(50));
         }
         self.cfg.fatal(format!(
             "servers {among:?} did not commit {} within {STEP_TIMEOUT:?}",
@@ -208,7 +208,7 @@ impl Scenario {
                     "counters are {counters:?}, expected {n} everywhere"
                 ));
             }
-            std::thread::sleep(Duration::from_millis(20));
+            labrt::thread::sleep(Duration::from_millis(20));
         }
     }
 
@@ -222,7 +222,7 @@ impl Scenario {
                 self.cfg
                     .fatal(format!("{what} did not happen within {STEP_TIMEOUT:?}"));
             }
-            std::thread::sleep(Duration::from_millis(10));
+            labrt::thread::sleep(Duration::from_millis(10));
         }
     }
 }
@@ -242,7 +242,7 @@ impl Drop for Scenario {
 /// Runs `submit` on `srv` on its own thread; the receiver gets its result.
 fn submit_in_background(srv: Arc<Srv>, req: Req) -> Receiver<Result<Rep, SubmitError>> {
     let (tx, rx) = channel::bounded(1);
-    std::thread::spawn(move || {
+    labrt::thread::spawn(move || {
         let _ = tx.send(srv.rsm.submit(req));
     });
     rx

@@ -89,7 +89,7 @@ fn snapshot_is_restored_at_start() {
         if let Ok(n) = rsm.submit(()) {
             last = n;
         } else {
-            std::thread::sleep(std::time::Duration::from_millis(20));
+            labrt::thread::sleep(std::time::Duration::from_millis(20));
         }
     }
     rsm.kill();

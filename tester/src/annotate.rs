@@ -13,11 +13,12 @@
 //! `VIS_FILE` names the file (default: a fresh `porcupine-*.html` in the
 //! temporary directory).
 
+// Process-wide, so not a runtime lock (shared by the worlds of a simulated
+// process, never held across a runtime operation).
 use parking_lot::Mutex;
 use porcupine::Annotation;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
-use std::time::{SystemTime, UNIX_EPOCH};
 
 /// Row of the fault band.
 pub const TAG_FAILURE: &str = "$ Failure";
@@ -60,9 +61,7 @@ fn with<R>(f: impl FnOnce(&mut Timeline) -> R) -> R {
 
 /// Nanoseconds since the Unix epoch: the clock of annotations and histories.
 pub fn timestamp() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_nanos() as i64)
+    labrt::time::history_stamp()
 }
 
 fn point(tag: &str, description: &str, details: &str, color: &str) -> Annotation {

@@ -2,7 +2,7 @@
 
 use crate::names::randstring;
 use labrpc::{CallError, ClientEnd, Network};
-use parking_lot::Mutex;
+use labrt::sync::Mutex;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use std::collections::HashMap;

@@ -3,17 +3,17 @@
 
 use crate::annotate;
 use crate::clnts::Clnt;
-use crate::failure::{self, FailureHandle, seed_line};
+use crate::failure::{self, FailureHandle};
 use crate::group::Group;
 use crate::server::{GRP0, MakeServer, TestServer};
-use crossbeam::channel::{self, Sender};
 use labrpc::Network;
-use parking_lot::Mutex;
+use labrt::channel::{self, Sender};
+use labrt::sync::Mutex;
+use labrt::time::{Duration, Instant};
 use std::fmt::Display;
 use std::sync::Arc;
 use std::sync::Once;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::time::{Duration, Instant};
 
 /// How long a test may run: past it, [`Config::end`] fails the test, and the
 /// watchdog ends a test that is still running (dumping the group's state).
@@ -40,6 +40,7 @@ pub struct Config<S: TestServer> {
     stats: Mutex<Stats>,
     ops: AtomicUsize,
     seed: u64,
+    test_name: String,
     failure: FailureHandle,
     fatal_called: AtomicBool,
     watchdog: Option<Sender<()>>,
@@ -60,7 +61,7 @@ impl<S: TestServer> Config<S> {
                 println!("warning: only one CPU, which may conceal locking bugs");
             }
         });
-        let seed = labrpc::rng::seed_from_env();
+        let seed = labrpc::rng::test_seed();
         labrpc::rng::reseed(seed);
         let test_name = std::thread::current()
             .name()
@@ -68,7 +69,7 @@ impl<S: TestServer> Config<S> {
             .to_string();
         crate::logging::start_test(&test_name, seed);
         let failure = FailureHandle::default();
-        failure::begin_test(seed, failure.clone());
+        failure::begin_test(seed, &test_name, failure.clone());
         annotate::test(&test_name, n);
 
         let net = Network::new();
@@ -88,6 +89,7 @@ impl<S: TestServer> Config<S> {
             }),
             ops: AtomicUsize::new(0),
             seed,
+            test_name,
             failure,
             fatal_called: AtomicBool::new(false),
             watchdog,
@@ -256,8 +258,11 @@ impl<S: TestServer> Drop for Config<S> {
         self.watchdog.take();
         annotate::finish(failed);
         crate::logging::finish_test(failed);
+        if let Some(line) = failure::trace_line() {
+            println!("{line}");
+        }
         if failed && !panicking {
-            println!("{}", seed_line(self.seed));
+            println!("{}", failure::replay_line(self.seed, &self.test_name));
         }
         failure::end_test();
         if !panicking {
@@ -285,7 +290,7 @@ fn start_watchdog<S: TestServer>(
     }
     let (cancel, cancelled) = channel::bounded::<()>(0);
     let test_name = test_name.to_string();
-    std::thread::Builder::new()
+    labrt::thread::Builder::new()
         .name(format!("watchdog-{test_name}"))
         .spawn(move || {
             let limit = TEST_TIME_LIMIT + Duration::from_secs(10);
@@ -293,7 +298,7 @@ fn start_watchdog<S: TestServer>(
                 eprintln!("Fatal: test {test_name} took longer than 120 seconds; still running at {limit:?}");
                 eprintln!("group state:\n{}", group.dump());
                 eprintln!("threads still running (name, state, kernel wait):\n{}", crate::threads::dump());
-                eprintln!("{}", seed_line(seed));
+                eprintln!("{}", failure::replay_line(seed, &test_name));
                 std::process::exit(1);
             }
         })

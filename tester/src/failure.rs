@@ -2,19 +2,22 @@
 //! background threads (a Raft applier, a client worker), which would otherwise
 //! vanish with their thread.
 
-use parking_lot::{Condvar, Mutex};
+use labrt::sync::{Condvar, Mutex};
+use labrt::time::{Duration, Instant};
 use std::sync::{Arc, Once};
 use std::thread::ThreadId;
-use std::time::{Duration, Instant};
 
 /// The test in progress, as the panic hook sees it.
 struct Current {
     seed: u64,
+    test: String,
     test_thread: ThreadId,
     failure: FailureHandle,
 }
 
-static CURRENT: Mutex<Option<Current>> = Mutex::new(None);
+// Process-wide, so not a runtime lock: it is shared by every world of a
+// simulated process and is never held across a runtime operation.
+static CURRENT: parking_lot::Mutex<Option<Current>> = parking_lot::Mutex::new(None);
 static HOOK: Once = Once::new();
 
 /// Records the first failure seen on any thread of a test, for the test's
@@ -80,16 +83,60 @@ pub fn seed_line(seed: u64) -> String {
     )
 }
 
+/// The line that tells how to replay test `test`: in simulation mode the one
+/// command that replays the run exactly, in real mode [`seed_line`].
+pub fn replay_line(seed: u64, test: &str) -> String {
+    if !labrt::simulated() {
+        return seed_line(seed);
+    }
+    let mut command = format!(
+        "{}=1 {}={seed} cargo test",
+        labrt::SIM_VAR,
+        labrpc::rng::SEED_VAR
+    );
+    if let Ok(package) = std::env::var("CARGO_PKG_NAME") {
+        command.push_str(&format!(" -p {package}"));
+    }
+    if let Some(binary) = test_binary_name() {
+        command.push_str(&format!(" --test {binary}"));
+    }
+    command.push_str(&format!(" -- --exact {test}"));
+    format!("seed: {seed} (replay this run exactly: {command})")
+}
+
+/// The test binary's target name (`raft_test` of `raft_test-0123abcd…`).
+fn test_binary_name() -> Option<String> {
+    let exe = std::env::current_exe().ok()?;
+    let stem = exe.file_stem()?.to_str()?;
+    let (name, hash) = stem.rsplit_once('-')?;
+    hash.chars()
+        .all(|c| c.is_ascii_hexdigit())
+        .then(|| name.to_string())
+}
+
+/// In simulation mode, the line with the run's trace: the same seed gives the
+/// same digest.
+pub fn trace_line() -> Option<String> {
+    let trace = labrt::sim::trace()?;
+    Some(format!(
+        "  ... simulated: seed {} digest {:016x} ({} steps, {:.1} s virtual)",
+        trace.seed,
+        trace.digest,
+        trace.steps,
+        trace.elapsed.as_secs_f64()
+    ))
+}
+
 /// Makes the test running on this thread the current one, and installs (once
 /// per process) a panic hook that prints its seed and records panics of
 /// other threads as the test's failure.
-pub(crate) fn begin_test(seed: u64, failure: FailureHandle) {
+pub(crate) fn begin_test(seed: u64, test: &str, failure: FailureHandle) {
     HOOK.call_once(|| {
         let default_hook = std::panic::take_hook();
         std::panic::set_hook(Box::new(move |info| {
             default_hook(info);
             if let Some(current) = CURRENT.lock().as_ref() {
-                eprintln!("{}", seed_line(current.seed));
+                eprintln!("{}", replay_line(current.seed, &current.test));
                 if std::thread::current().id() != current.test_thread {
                     let thread = std::thread::current();
                     let message = format!(
@@ -106,6 +153,7 @@ pub(crate) fn begin_test(seed: u64, failure: FailureHandle) {
     labrpc::lockcheck::reset();
     *CURRENT.lock() = Some(Current {
         seed,
+        test: test.to_string(),
         test_thread: std::thread::current().id(),
         failure,
     });

@@ -5,7 +5,7 @@ use crate::annotate;
 use crate::names::{randstring, server_name};
 use crate::server::{Gid, MakeServer, TestServer};
 use labrpc::{ClientEnd, Network, Persister};
-use parking_lot::Mutex;
+use labrt::sync::Mutex;
 use std::fmt::Write as _;
 use std::sync::Arc;
 
@@ -296,7 +296,7 @@ impl<S: TestServer> Group<S> {
         trimmed: usize,
         timeout: std::time::Duration,
     ) -> Result<(), Vec<(usize, usize)>> {
-        let start = std::time::Instant::now();
+        let start = labrt::time::Instant::now();
         loop {
             let sizes = self.persisted_sizes();
             if sizes.iter().all(|&(snap, raft)| snap > 0 && raft < trimmed) {
@@ -305,7 +305,7 @@ impl<S: TestServer> Group<S> {
             if start.elapsed() > timeout {
                 return Err(sizes);
             }
-            std::thread::sleep(std::time::Duration::from_millis(20));
+            labrt::thread::sleep(std::time::Duration::from_millis(20));
         }
     }
 

@@ -39,6 +39,7 @@
 //! (a message that itself contains newlines). [`LogLine::parse`] reads exactly
 //! what [`Record`]'s `Display` writes.
 
+use labrt::time::Instant;
 use std::collections::BTreeSet;
 use std::fmt;
 use std::fs::File;
@@ -46,8 +47,9 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::Instant;
 
+// Logging must not change a simulated run: its locks are not runtime locks
+// (no scheduling point) and it reads the clock with `Instant::observe`.
 use log::{Level, LevelFilter, Log, Metadata};
 use parking_lot::Mutex;
 
@@ -218,7 +220,13 @@ impl Log for LabLogger {
         let message = record.args().to_string();
         let mut sink = self.sink.lock();
         if let Some(sink) = sink.as_mut() {
-            let line = Record::from_log(sink.start.elapsed().as_micros(), record, message);
+            let line = Record::from_log(
+                Instant::observe()
+                    .saturating_duration_since(sink.start)
+                    .as_micros(),
+                record,
+                message,
+            );
             sink.write(&format!("{line}\n"));
         }
     }
@@ -259,7 +267,7 @@ impl TestLog {
         let mut log = TestLog {
             file,
             path,
-            start: Instant::now(),
+            start: Instant::observe(),
             broken: false,
         };
         log.write(&format!(
@@ -282,7 +290,9 @@ impl TestLog {
     }
 
     fn footer(&mut self, what: &str) {
-        let secs = self.start.elapsed().as_secs_f64();
+        let secs = Instant::observe()
+            .saturating_duration_since(self.start)
+            .as_secs_f64();
         self.write(&format!("# {what} after {secs:.3} s\n"));
     }
 }

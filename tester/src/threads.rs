@@ -46,9 +46,9 @@ mod tests {
         if !std::path::Path::new("/proc/self/task").is_dir() {
             return;
         }
-        let (tx, rx) = crossbeam::channel::bounded::<()>(0);
-        let (started_tx, started_rx) = crossbeam::channel::bounded::<()>(0);
-        let thread = std::thread::Builder::new()
+        let (tx, rx) = labrt::channel::bounded::<()>(0);
+        let (started_tx, started_rx) = labrt::channel::bounded::<()>(0);
+        let thread = labrt::thread::Builder::new()
             .name("tester-stuck-1".into())
             .spawn(move || {
                 started_tx.send(()).unwrap();
@@ -66,7 +66,7 @@ mod tests {
             if line.contains(" S ") {
                 Some(line)
             } else {
-                std::thread::yield_now();
+                labrt::thread::yield_now();
                 None
             }
         });

@@ -5,11 +5,11 @@
 //! threads' backtraces. (Tool tests; they follow no Go suite.)
 #![cfg(feature = "deadlock")]
 
+use labrt::time::{Duration, Instant};
 use std::process::Command;
 use std::sync::{Arc, Barrier};
-use std::time::{Duration, Instant};
 
-use parking_lot::Mutex;
+use labrt::sync::Mutex;
 
 const FIXTURE_VAR: &str = "TESTER_DEADLOCK_FIXTURE";
 
@@ -31,7 +31,7 @@ fn deadlock_on_purpose() {
         .into_iter()
         .map(|(first, second)| {
             let barrier = barrier.clone();
-            std::thread::spawn(move || lock_in_order(&first, &second, &barrier))
+            labrt::thread::spawn(move || lock_in_order(&first, &second, &barrier))
         })
         .collect();
     for thread in threads {

@@ -156,7 +156,7 @@ fn partition_links() {
 #[should_panic(expected = "failure on a background thread")]
 fn background_panic_fails_the_test() {
     let cfg = config(1);
-    std::thread::Builder::new()
+    labrt::thread::Builder::new()
         .name("worker".into())
         .spawn(|| panic!("boom in a worker"))
         .unwrap()
@@ -171,7 +171,7 @@ fn background_panic_fails_the_test() {
 fn failure_handle_fails_the_test() {
     let cfg = config(1);
     let handle = cfg.failure();
-    std::thread::spawn(move || handle.fail("checker said no"))
+    labrt::thread::spawn(move || handle.fail("checker said no"))
         .join()
         .unwrap();
     cfg.end();

@@ -144,7 +144,7 @@ impl<T: Transport> Clerk<T> {
             tried_this_round += 1;
             if tried_this_round == n {
                 tried_this_round = 0;
-                std::thread::sleep(pause);
+                labrt::thread::sleep(pause);
                 pause = (pause * 2).min(MAX_ROUND_PAUSE);
             }
         }

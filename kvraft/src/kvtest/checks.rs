@@ -187,7 +187,7 @@ impl<S: TestServer> Test<S> {
             }
         }
         let done = Done::new();
-        let results = std::thread::scope(|s| {
+        let results = labrt::thread::scope(|s| {
             let _stop = self.stop_clerks_on_panic();
             let workers: Vec<_> = (0..nclnt)
                 .map(|cli| {

@@ -1,8 +1,8 @@
 //! A one-way "stop" signal shared by a test and its worker threads (Go's
 //! `done` channels).
 
-use crossbeam::channel::{Receiver, RecvTimeoutError, Sender, TryRecvError, bounded};
-use parking_lot::Mutex;
+use labrt::channel::{Receiver, RecvTimeoutError, Sender, TryRecvError, bounded};
+use labrt::sync::Mutex;
 use std::time::Duration;
 
 /// Raised once; workers check it between operations, sleepers wake on it.
@@ -56,7 +56,7 @@ mod tests {
         let done = Done::new();
         assert!(!done.is_raised());
         assert!(!done.wait_timeout(Duration::from_millis(1)));
-        std::thread::scope(|s| {
+        labrt::thread::scope(|s| {
             let waiter = s.spawn(|| done.wait_timeout(Duration::from_secs(60)));
             done.raise();
             assert!(waiter.join().unwrap());

@@ -115,7 +115,7 @@ impl<S: TestServer> Test<S> {
     }
 
     /// A guard that stops this test's clerks if it is dropped during a
-    /// panic. Make one at the top of a `std::thread::scope` body (the scope
+    /// panic. Make one at the top of a `labrt::thread::scope` body (the scope
     /// joins its threads before a failure propagates) and in worker threads.
     pub fn stop_clerks_on_panic(&self) -> StopOnPanic<'_> {
         StopOnPanic { switch: &self.stop }

@@ -1,6 +1,6 @@
 //! The shared record of every Get and Put a test made, for porcupine.
 
-use parking_lot::Mutex;
+use labrt::sync::Mutex;
 use porcupine::Operation;
 use porcupine::models::kv_versioned::{KvErr, KvInput, KvOutput};
 

@@ -6,7 +6,7 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use parking_lot::Mutex;
+use labrt::sync::Mutex;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 

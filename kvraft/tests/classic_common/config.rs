@@ -1,12 +1,12 @@
 //! The classic `config`: a group of [`ClassicServer`]s on a `tester::Config`,
 //! with the old suite's clerks, banner and `Passed` line.
 
+use labrt::time::{Duration, Instant};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::time::{Duration, Instant};
 
 use kvraft::classic::{ClassicServer, Clerk};
-use parking_lot::Mutex;
+use labrt::sync::Mutex;
 use rand::seq::SliceRandom;
 use tester::{Clnt, Config, MakeServer};
 

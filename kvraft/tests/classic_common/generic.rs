@@ -1,13 +1,13 @@
 //! Go's `GenericTest` and `GenericTestSpeed` (2022) with their client and
 //! partitioner helpers.
 
+use labrt::thread::{self, JoinHandle};
+use labrt::time::{Duration, Instant};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::thread::{self, JoinHandle};
-use std::time::{Duration, Instant};
 
-use crossbeam::channel::{self, Receiver, Sender};
-use parking_lot::Mutex;
+use labrt::channel::{self, Receiver, Sender};
+use labrt::sync::Mutex;
 use rand::Rng;
 
 use super::appends::{check_clnt_appends, element, next_value};

@@ -7,7 +7,7 @@ use std::sync::Weak;
 use std::time::Duration;
 
 use kvraft::classic::ClerkError;
-use parking_lot::Mutex;
+use labrt::sync::Mutex;
 use porcupine::models::kv::{KvInput, KvModel, KvOp, KvOutput};
 use porcupine::{CheckResult, Operation};
 use tester::annotate;

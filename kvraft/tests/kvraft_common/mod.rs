@@ -4,9 +4,9 @@
 
 #![allow(dead_code)]
 
+use labrt::time::{Duration, Instant};
 use std::ops::Deref;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
 
 use kvraft::KvServer;
 use kvraft::kvtest::{self, ClntRes, Done, ELECTION_TIMEOUT};
@@ -162,7 +162,7 @@ pub fn generic_test(
 
     for i in 0..NITER {
         let partitioner_done = Done::new();
-        std::thread::scope(|s| {
+        labrt::thread::scope(|s| {
             // A failure stops the clerks, so no client keeps the scope waiting.
             let _stop = ts.stop_clerks_on_panic();
             let clients = s.spawn(|| {
@@ -177,7 +177,7 @@ pub fn generic_test(
             let _stop_partitioner = RaiseOnDrop(&partitioner_done);
             let partitioner = partitions.then(|| {
                 // Let the clients run a while before partitioning.
-                std::thread::sleep(Duration::from_secs(1));
+                labrt::thread::sleep(Duration::from_secs(1));
                 s.spawn(|| ts.partitioner(&partitioner_done))
             });
 
@@ -196,7 +196,7 @@ pub fn generic_test(
                 }
                 group.connect_all();
                 // Wait for a while for the servers to elect a leader.
-                std::thread::sleep(ELECTION_TIMEOUT);
+                labrt::thread::sleep(ELECTION_TIMEOUT);
             }
         });
 
@@ -206,7 +206,7 @@ pub fn generic_test(
             }
             // Wait for a while for the servers to shut down, since shutdown
             // isn't a real crash and isn't instantaneous.
-            std::thread::sleep(ELECTION_TIMEOUT);
+            labrt::thread::sleep(ELECTION_TIMEOUT);
             for s in 0..nservers {
                 group.start_server(s);
             }

@@ -419,3 +419,23 @@ impl<T> std::fmt::Debug for Receiver<T> {
         f.write_str("Receiver { .. }")
     }
 }
+
+/// A blocking iterator that owns its receiver (`for v in receiver`).
+pub struct IntoIter<T> {
+    receiver: Receiver<T>,
+}
+
+impl<T> Iterator for IntoIter<T> {
+    type Item = T;
+    fn next(&mut self) -> Option<T> {
+        self.receiver.recv().ok()
+    }
+}
+
+impl<T> IntoIterator for Receiver<T> {
+    type Item = T;
+    type IntoIter = IntoIter<T>;
+    fn into_iter(self) -> IntoIter<T> {
+        IntoIter { receiver: self }
+    }
+}

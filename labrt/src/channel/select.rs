@@ -15,7 +15,8 @@ use crate::time::{Duration, Instant};
 trait SimEnd {
     fn recv_ready(&self) -> bool;
     fn send_ready(&self) -> bool;
-    fn key(&self) -> usize;
+    fn recv_key(&self) -> usize;
+    fn send_key(&self) -> usize;
     fn set_waiting(&self, waiting: bool);
 }
 
@@ -26,8 +27,11 @@ impl<T> SimEnd for SimChan<T> {
     fn send_ready(&self) -> bool {
         SimChan::send_ready(self)
     }
-    fn key(&self) -> usize {
-        SimChan::key(self)
+    fn recv_key(&self) -> usize {
+        SimChan::recv_key(self)
+    }
+    fn send_key(&self) -> usize {
+        SimChan::send_key(self)
     }
     fn set_waiting(&self, waiting: bool) {
         SimChan::set_waiting(self, waiting);
@@ -163,9 +167,9 @@ impl<'a> Select<'a> {
                 match case {
                     SimCase::Recv(end) => {
                         end.set_waiting(true);
-                        keys.push(end.key());
+                        keys.push(end.recv_key());
                     }
-                    SimCase::Send(end) => keys.push(end.key()),
+                    SimCase::Send(end) => keys.push(end.send_key()),
                     SimCase::Timer(timer) => {
                         if let Some(t) = timer.deadline() {
                             wake_at = Some(wake_at.map_or(t, |w| w.min(t)));
@@ -177,7 +181,7 @@ impl<'a> Select<'a> {
             // A rendezvous sender waits for a receiver to arrive.
             for case in &self.sim {
                 if let SimCase::Recv(end) = case {
-                    ctx.notify_all(end.key());
+                    ctx.notify_all(end.send_key());
                 }
             }
             ctx.block(&keys, wake_at, "select!");

@@ -55,8 +55,16 @@ impl<T> SimChan<T> {
         self.state.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    pub(crate) fn key(&self) -> usize {
+    /// The key receivers wait on: a value arrived, or every sender left.
+    pub(crate) fn recv_key(&self) -> usize {
         std::ptr::from_ref(self) as usize
+    }
+
+    /// The key senders wait on: room, a receiver arrived, a value was
+    /// taken, or every receiver left. (The channel is larger than a byte, so
+    /// the two keys are distinct from every other object's.)
+    pub(crate) fn send_key(&self) -> usize {
+        std::ptr::from_ref(self) as usize + 1
     }
 
     pub(crate) fn add_sender(&self) {
@@ -74,7 +82,7 @@ impl<T> SimChan<T> {
             st.senders == 0
         };
         if last && let Some(ctx) = sim::try_ctx() {
-            ctx.notify_all(self.key());
+            ctx.notify_all(self.recv_key());
         }
     }
 
@@ -85,7 +93,7 @@ impl<T> SimChan<T> {
             st.receivers == 0
         };
         if last && let Some(ctx) = sim::try_ctx() {
-            ctx.notify_all(self.key());
+            ctx.notify_all(self.send_key());
         }
     }
 
@@ -130,7 +138,7 @@ impl<T> SimChan<T> {
             Some((_, value)) => {
                 drop(st);
                 // Senders waiting for room or for their value to be taken.
-                ctx.notify_all(self.key());
+                ctx.notify_all(self.send_key());
                 Ok(value)
             }
             None if st.senders == 0 => Err(TryRecv::Disconnected),
@@ -156,7 +164,7 @@ impl<T> SimChan<T> {
         let ticket = st.pushed;
         st.queue.push_back((ticket, value));
         drop(st);
-        ctx.notify_all(self.key());
+        ctx.notify_all(self.recv_key());
         Ok(())
     }
 
@@ -174,7 +182,7 @@ impl<T> SimChan<T> {
                     Err(TrySend::Disconnected(v)) => return Err(v),
                     Err(TrySend::Full(v)) => {
                         value = v;
-                        ctx.block(&[self.key()], None, "Sender::send");
+                        ctx.block(&[self.send_key()], None, "Sender::send");
                     }
                 }
             }
@@ -189,7 +197,7 @@ impl<T> SimChan<T> {
             st.queue.push_back((ticket, value));
             ticket
         };
-        ctx.notify_all(self.key());
+        ctx.notify_all(self.recv_key());
         loop {
             {
                 let mut st = self.lock();
@@ -204,7 +212,7 @@ impl<T> SimChan<T> {
                     return Err(value);
                 }
             }
-            ctx.block(&[self.key()], None, "Sender::send (rendezvous)");
+            ctx.block(&[self.send_key()], None, "Sender::send (rendezvous)");
         }
     }
 
@@ -220,8 +228,8 @@ impl<T> SimChan<T> {
             }
             self.set_waiting(true);
             // A selecting sender may be waiting for a receiver to arrive.
-            ctx.notify_all(self.key());
-            let wake = ctx.block(&[self.key()], deadline, "Receiver::recv");
+            ctx.notify_all(self.send_key());
+            let wake = ctx.block(&[self.recv_key()], deadline, "Receiver::recv");
             self.set_waiting(false);
             if wake == Wake::TimedOut {
                 return match self.try_recv_now(ctx) {

@@ -82,6 +82,8 @@ pub(crate) struct World {
     seed: u64,
     /// The program's generator (`labrt::rand`): its seed and its stream.
     pub(crate) program: parking_lot::Mutex<(u64, StdRng)>,
+    /// The last value [`World::stamp`] gave.
+    last_stamp: std::sync::atomic::AtomicU64,
 }
 
 /// A summary of a world's run so far, the same for the same seed.
@@ -133,6 +135,7 @@ impl World {
             }),
             seed,
             program: parking_lot::Mutex::new((seed, StdRng::seed_from_u64(seed))),
+            last_stamp: std::sync::atomic::AtomicU64::new(0),
         })
     }
 
@@ -152,6 +155,24 @@ impl World {
         let pick = if n <= 1 { 0 } else { st.rng.random_range(0..n) };
         st.digest = mix(st.digest, pick as u64);
         pick
+    }
+
+    /// Strictly increasing timestamps: the virtual clock, one nanosecond
+    /// past the last stamp when the clock has not moved since.
+    pub(crate) fn stamp(&self) -> u64 {
+        use std::sync::atomic::Ordering;
+        let now = self.now();
+        let mut last = self.last_stamp.load(Ordering::Relaxed);
+        loop {
+            let next = now.max(last + 1);
+            match self
+                .last_stamp
+                .compare_exchange(last, next, Ordering::Relaxed, Ordering::Relaxed)
+            {
+                Ok(_) => return next,
+                Err(seen) => last = seen,
+            }
+        }
     }
 
     /// Virtual nanoseconds since the world began.

@@ -1,6 +1,6 @@
 //! Leader election (§5.2) and the voting restriction (§5.4.1).
 
-use std::time::Instant;
+use labrt::time::Instant;
 
 use super::{Core, Output, Progress, Role};
 use crate::messages::{Outgoing, Request, RequestVoteArgs, RequestVoteReply};

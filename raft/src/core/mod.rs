@@ -12,8 +12,8 @@ mod snapshot;
 #[cfg(test)]
 mod tests;
 
+use labrt::time::{Duration, Instant};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
 
 use rand::Rng;
 use rand::rngs::StdRng;

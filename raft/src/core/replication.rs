@@ -1,6 +1,6 @@
 //! Log replication (§5.3), the commit rule (§5.4.2) and fast backup.
 
-use std::time::Instant;
+use labrt::time::Instant;
 
 use super::{Core, InFlight, Output, Role};
 use crate::log::Entry;

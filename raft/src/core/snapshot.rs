@@ -1,6 +1,6 @@
 //! Log compaction (§7): the service's snapshots and InstallSnapshot.
 
-use std::time::Instant;
+use labrt::time::Instant;
 
 use super::{Core, Output, Role};
 use crate::messages::{InstallSnapshotArgs, InstallSnapshotReply};

@@ -1,8 +1,8 @@
 //! Unit tests of the core, one rule of the Raft paper each, with manual time
 //! and seeded randomness.
 
+use labrt::time::{Duration, Instant};
 use std::collections::VecDeque;
-use std::time::{Duration, Instant};
 
 use rand::SeedableRng;
 use rand::rngs::StdRng;

@@ -24,16 +24,16 @@
 //! printed as for any failure. The applier that found an error stops.
 #![allow(dead_code)]
 
+use labrt::thread::JoinHandle;
+use labrt::time::{Duration, Instant};
 use std::collections::HashMap;
 use std::fmt;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock};
-use std::thread::JoinHandle;
-use std::time::{Duration, Instant};
 
-use crossbeam::channel::{self, Receiver};
 use labrpc::{CallInfo, Verdict};
-use parking_lot::Mutex;
+use labrt::channel::{self, Receiver};
+use labrt::sync::Mutex;
 use raft::{ApplyMsg, Raft};
 use rand::Rng;
 use serde::{Deserialize, Serialize};
@@ -105,7 +105,7 @@ pub fn sleep(d: Duration) {
                 panic!("failure on a background thread: {message}");
             }
         }
-        None => std::thread::sleep(d),
+        None => labrt::thread::sleep(d),
     }
 }
 
@@ -389,7 +389,7 @@ impl Observer {
     fn start(checks: Arc<Checks>, failure: FailureHandle) -> Observer {
         let stop = Arc::new(AtomicBool::new(false));
         let stopped = Arc::clone(&stop);
-        let thread = std::thread::Builder::new()
+        let thread = labrt::thread::Builder::new()
             .name("safety-observer".into())
             .spawn(move || observe(&checks, &failure, &stopped))
             .expect("spawn the safety observer");
@@ -420,7 +420,7 @@ fn observe(checks: &Checks, failure: &FailureHandle, stopped: &AtomicBool) {
     loop {
         // A plain sleep: a channel's timed receive spins before it parks,
         // which costs more CPU than the sampling itself.
-        std::thread::sleep(OBSERVE_EVERY);
+        labrt::thread::sleep(OBSERVE_EVERY);
         if stopped.load(Ordering::SeqCst) {
             return;
         }
@@ -525,7 +525,7 @@ impl Test {
                     // Register the new incarnation before its applier can record.
                     checks.srvs.lock()[i] = Some(Arc::clone(&srv));
                     let (c, s) = (Arc::clone(&checks), Arc::clone(&srv));
-                    std::thread::Builder::new()
+                    labrt::thread::Builder::new()
                         .name(format!("applier-{i}"))
                         .spawn(move || {
                             if snapshot {

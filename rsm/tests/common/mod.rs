@@ -6,12 +6,12 @@
 
 #![allow(dead_code)]
 
+use labrt::time::{Duration, Instant};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Weak};
-use std::time::{Duration, Instant};
 
 use labrpc::{ClientEnd, Persister};
-use parking_lot::Mutex;
+use labrt::sync::Mutex;
 use rsm::{Rsm, StateMachine};
 use serde::{Deserialize, Serialize};
 use tester::{Config, Gid, TestServer};
@@ -191,7 +191,7 @@ impl Test {
                     return Some(rep);
                 }
             }
-            std::thread::sleep(Duration::from_millis(50));
+            labrt::thread::sleep(Duration::from_millis(50));
         }
         None
     }
@@ -221,7 +221,7 @@ impl Test {
                     return Some(rep);
                 }
             }
-            std::thread::sleep(Duration::from_millis(50));
+            labrt::thread::sleep(Duration::from_millis(50));
         }
         None
     }
@@ -272,7 +272,7 @@ impl Test {
             if n >= nsrv {
                 return;
             }
-            std::thread::sleep(to);
+            labrt::thread::sleep(to);
             if to < Duration::from_secs(1) {
                 to *= 2;
             }

@@ -4,7 +4,7 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use crossbeam::channel::{Receiver, Sender};
+use labrt::channel::{Receiver, Sender};
 use labrpc::lockcheck::Mutex;
 use serde::{Deserialize, Serialize};
 
@@ -100,7 +100,7 @@ impl<C: Command> Raft<C> {
             }),
         };
         // Your code here (3A): start the threads that run elections, e.g.
-        // std::thread::spawn with a clone of `raft`.
+        // labrt::thread::spawn with a clone of `raft`.
         Ok(raft)
     }
 

@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 
-use crossbeam::channel::Receiver;
+use labrt::channel::Receiver;
 use labrpc::lockcheck::Mutex;
 use labrpc::{ClientEnd, Persister, Service};
 use raft::{ApplyMsg, Raft};

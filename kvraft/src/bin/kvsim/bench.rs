@@ -1,10 +1,11 @@
 //! The benchmark: no faults; latency and throughput for each (servers,
 //! clients) case, beside the labrpc round trip measured in the same run.
 
-use std::time::{Duration, Instant};
+use labrt::time::{Duration, Instant};
 
-use crossbeam::channel::{Receiver, after, select};
 use labrpc::{Network, Server, Service};
+use labrt::channel::{Receiver, after};
+use labrt::select;
 use serde::Serialize;
 
 use crate::cli::{BenchArgs, EXIT_FAILED, EXIT_LINEARIZABLE};

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use kvraft::Transport;
 use kvraft::classic::{ClassicServer, Clerk};
 use labrpc::{CallError, ClientEnd, Network};
-use parking_lot::Mutex;
+use labrt::sync::Mutex;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use tester::{Group, MakeServer, TestServer};

@@ -5,14 +5,14 @@
 //! The group records every crash, restart and partition on the tester's
 //! timeline itself, so the HTML picture shows them beside the history.
 
+use labrt::thread::JoinHandle;
+use labrt::time::{Duration, Instant};
 use std::ops::Range;
 use std::sync::Arc;
-use std::thread::JoinHandle;
-use std::time::{Duration, Instant};
 
-use crossbeam::channel::{self, Receiver, RecvTimeoutError, Sender};
 use labrpc::Network;
-use parking_lot::Mutex;
+use labrt::channel::{self, Receiver, RecvTimeoutError, Sender};
+use labrt::sync::Mutex;
 use rand::Rng;
 use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
@@ -90,7 +90,7 @@ impl FaultSchedule {
             started: Instant::now(),
             events: Vec::new(),
         };
-        let thread = std::thread::Builder::new()
+        let thread = labrt::thread::Builder::new()
             .name("kvsim-faults".to_string())
             .spawn(move || {
                 schedule.run(&stopped);

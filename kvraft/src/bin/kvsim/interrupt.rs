@@ -3,7 +3,7 @@
 
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
-use crossbeam::channel::{self, Receiver};
+use labrt::channel::{self, Receiver};
 
 /// Exit status after a second Ctrl-C (128 + SIGINT, as shells report it).
 const EXIT_SECOND_INTERRUPT: i32 = 130;

@@ -1,8 +1,8 @@
 //! Live progress: an indicatif bar on a terminal, a plain line every few
 //! seconds otherwise (logs, CI, tests).
 
+use labrt::time::{Duration, Instant};
 use std::collections::VecDeque;
-use std::time::{Duration, Instant};
 
 use indicatif::{ProgressBar, ProgressStyle};
 

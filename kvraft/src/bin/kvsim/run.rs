@@ -1,10 +1,11 @@
 //! A checked run: start the cluster, run the clients under the fault
 //! schedule, stop cleanly, write the history, check it, report.
 
+use labrt::time::{Duration, Instant};
 use std::path::Path;
-use std::time::{Duration, Instant};
 
-use crossbeam::channel::{self, Receiver, after, select, tick};
+use labrt::channel::{self, Receiver, after, tick};
+use labrt::select;
 use porcupine::CheckResult;
 use serde::Serialize;
 use tester::annotate;
@@ -212,7 +213,7 @@ fn watch(
 /// their calls fail, and collects what they recorded.
 fn drain(clients: Clients, cluster: &Cluster, interrupts: &Receiver<()>) -> Vec<ClientLog> {
     let (done_tx, done_rx) = channel::bounded(1);
-    let joiner = std::thread::Builder::new()
+    let joiner = labrt::thread::Builder::new()
         .name("kvsim-join".to_string())
         .spawn(move || {
             let _ = done_tx.send(clients.join());

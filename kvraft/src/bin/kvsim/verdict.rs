@@ -1,8 +1,8 @@
 //! The recorded history on disk (porcupine's JSON history format), its
 //! linearizability check, and the HTML picture of both with the faults.
 
+use labrt::time::{Duration, Instant};
 use std::path::Path;
-use std::time::{Duration, Instant};
 
 use porcupine::history::{self, History, HistoryError, ModelName};
 use porcupine::models::kv::KvModel;

@@ -1,10 +1,10 @@
 //! The clients: each runs one Clerk in a loop of Put/Append/Get on a few keys
 //! and records every operation with its call and return times.
 
+use labrt::thread::JoinHandle;
+use labrt::time::Instant;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::thread::JoinHandle;
-use std::time::Instant;
 
 use kvraft::classic::{Clerk, ClerkError};
 use porcupine::models::kv::{KvInput, KvOp, KvOutput};
@@ -83,7 +83,7 @@ impl Clients {
                 let rng = labrpc::rng::child();
                 let stop = Arc::clone(&stop);
                 let counters = Arc::clone(&counters);
-                std::thread::Builder::new()
+                labrt::thread::Builder::new()
                     .name(format!("kvsim-client-{client}"))
                     .spawn(move || run_client(client, clerk, mix, rng, &stop, &counters))
                     .expect("spawn a client thread")
