@@ -3,10 +3,10 @@
 //! fixed seed and checks its exit status, its output and the files it writes;
 //! the history it writes is checked again in-process and with the porcupine CLI.
 
-use labrt::time::{Duration, Instant};
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
 
 use porcupine::CheckResult;
 use porcupine::history::{self, History};
@@ -26,6 +26,7 @@ fn scratch(name: &str) -> PathBuf {
 
 fn kvsim(args: &[&str]) -> Output {
     Command::new(KVSIM)
+        .env_remove(labrt::SIM_VAR)
         .args(args)
         .output()
         .expect("run the kvsim binary")
@@ -240,6 +241,7 @@ fn bad_flags_are_usage_errors() {
 fn interrupt_stops_cleanly_and_still_writes() {
     let out = scratch("interrupted");
     let mut child = Command::new(KVSIM)
+        .env_remove(labrt::SIM_VAR)
         .args(["--seconds", "300", "--seed", "5", "--servers", "3"])
         .args(["--out", out.to_str().expect("a UTF-8 path")])
         .stdout(Stdio::piped())
@@ -250,7 +252,7 @@ fn interrupt_stops_cleanly_and_still_writes() {
     // interrupt once one reports completed operations.
     let stderr = BufReader::new(child.stderr.take().expect("piped stderr"));
     let (lines_tx, lines) = std::sync::mpsc::channel();
-    labrt::thread::spawn(move || {
+    std::thread::spawn(move || {
         for line in stderr.lines().map_while(Result::ok) {
             if lines_tx.send(line).is_err() {
                 break;

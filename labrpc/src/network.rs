@@ -346,6 +346,16 @@ impl Network {
         *self.inner.faults.lock()
     }
 
+    /// In simulation mode, the request's time on the wire (see
+    /// [`SIM_WIRE_MICROS`]); nothing in real mode.
+    fn wire_time(&self) -> bool {
+        if !labrt::simulated() {
+            return true;
+        }
+        let micros = self.inner.rng.lock().random_range(SIM_WIRE_MICROS);
+        self.delay_for(Duration::from_micros(micros))
+    }
+
     fn random_below(&self, bound: u64) -> u64 {
         self.inner.rng.lock().random_range(0..bound)
     }
@@ -357,10 +367,15 @@ impl Network {
     /// Waits out a simulated delay; returns early, with `false`, if the
     /// network is cleaned up meanwhile.
     fn delay(&self, millis: u64) -> bool {
-        if millis == 0 {
+        self.delay_for(Duration::from_millis(millis))
+    }
+
+    /// [`Network::delay`] for any duration.
+    fn delay_for(&self, d: Duration) -> bool {
+        if d.is_zero() {
             return true;
         }
-        let deadline = labrt::time::Instant::now() + Duration::from_millis(millis);
+        let deadline = labrt::time::Instant::now() + d;
         let mut closed = self.inner.closed.lock();
         while !*closed {
             if self
@@ -427,6 +442,9 @@ impl Network {
         method: &str,
         request: OwnedRequest,
     ) -> Result<Vec<u8>, CallError> {
+        if !self.wire_time() {
+            return Err(CallError::NetworkClosed);
+        }
         let mut route = self.route(end);
         let mut hold_reply = None;
         if let Some(interceptor) = route.interceptor.take() {

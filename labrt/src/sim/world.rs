@@ -25,6 +25,10 @@ pub(crate) type Tid = usize;
 /// spinning while the clock cannot move (a livelock).
 pub(crate) const LIVELOCK_OPS: u64 = 2_000_000;
 
+/// At a scheduling point where the running thread could go on, the
+/// scheduler picks again (among all runnable threads) once in this many.
+pub(crate) const PREEMPT_ONE_IN: u32 = 8;
+
 /// Why a blocked thread runs again.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Wake {
@@ -267,8 +271,16 @@ impl World {
             self.livelock(st, me);
             return;
         }
-        let st = self.switch(st, me);
-        self.check_alive(st, me);
+        // Preempt only now and then: a switch costs two OS context switches,
+        // and a thread that runs on until it blocks is the common case.
+        if st.rng.random_ratio(1, PREEMPT_ONE_IN) {
+            let st = self.switch(st, me);
+            self.check_alive(st, me);
+        } else {
+            st.digest = mix(st.digest, me as u64);
+            let st = st;
+            self.check_alive(st, me);
+        }
     }
 
     /// Blocks the caller until one of `keys` is notified or the virtual clock

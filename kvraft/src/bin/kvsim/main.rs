@@ -42,6 +42,13 @@ fn main() -> ExitCode {
             return ExitCode::from(if error.use_stderr() { EXIT_USAGE } else { 0 });
         }
     };
+    if labrt::simulated() {
+        eprintln!(
+            "kvsim: runs in real time (a live display, Ctrl-C); unset {} to run it",
+            labrt::SIM_VAR
+        );
+        return ExitCode::from(EXIT_USAGE);
+    }
     let interrupts = match interrupt::install() {
         Ok(interrupts) => interrupts,
         Err(error) => {
