@@ -582,7 +582,7 @@ fn dedup_after_snapshot_restart_3b() {
         key: "k".to_string(),
         value: "x".to_string(),
         kind: WriteKind::Append,
-        client_id: ClientId(rand::random::<u64>() >> 2),
+        client_id: ClientId(labrt::rand::random_u64() >> 2),
         seq: 1,
     };
     send_until_served(&cfg, &clnt, &append);

@@ -3,6 +3,9 @@
 //! fixed seed and checks its exit status, its output and the files it writes;
 //! the history it writes is checked again in-process and with the porcupine CLI.
 
+// Drives kvsim as a process, in real time: std's threads and clock.
+#![allow(clippy::disallowed_methods, clippy::disallowed_types)]
+
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};

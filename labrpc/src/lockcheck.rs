@@ -27,6 +27,9 @@ pub const LOCKCHECK_VAR: &str = "LAB_LOCKCHECK";
 static STATE: AtomicU8 = AtomicU8::new(0);
 
 /// What was reported since the last [`reset`] (one line per call site).
+/// Process-wide (shared by the worlds of a simulated process) and held only
+/// while a line is added, so a plain lock and not a scheduling point.
+#[allow(clippy::disallowed_types)]
 static REPORTS: OnceLock<parking_lot::Mutex<BTreeSet<String>>> = OnceLock::new();
 
 thread_local! {
@@ -65,6 +68,7 @@ pub fn reported() -> Vec<String> {
     reports().lock().iter().cloned().collect()
 }
 
+#[allow(clippy::disallowed_types)]
 fn reports() -> &'static parking_lot::Mutex<BTreeSet<String>> {
     REPORTS.get_or_init(Default::default)
 }

@@ -2,6 +2,9 @@
 //! reports. Each test runs its own world through `labrt::sim::run`, so these
 //! tests need no `LAB_SIM`.
 
+// The fixtures measure their own wall time with std's clock.
+#![allow(clippy::disallowed_methods, clippy::disallowed_types)]
+
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 

@@ -79,7 +79,7 @@ impl<S: StateMachine> Rsm<S> {
             .expect("spawn the rsm driver thread");
         Ok(Arc::new(Rsm {
             me,
-            incarnation: rand::random(),
+            incarnation: labrt::rand::random_u64() as u32,
             next_seq: AtomicU64::new(0),
             raft,
             shared,

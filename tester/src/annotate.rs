@@ -13,6 +13,11 @@
 //! `VIS_FILE` names the file (default: a fresh `porcupine-*.html` in the
 //! temporary directory).
 
+// Process-wide state behind plain locks, never held across a runtime
+// operation: shared by the worlds of a simulated process, and no scheduling
+// point (logging and annotating must not change a simulated run).
+#![allow(clippy::disallowed_types)]
+
 // Process-wide, so not a runtime lock (shared by the worlds of a simulated
 // process, never held across a runtime operation).
 use parking_lot::Mutex;

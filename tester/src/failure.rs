@@ -17,6 +17,7 @@ struct Current {
 
 // Process-wide, so not a runtime lock: it is shared by every world of a
 // simulated process and is never held across a runtime operation.
+#[allow(clippy::disallowed_types)]
 static CURRENT: parking_lot::Mutex<Option<Current>> = parking_lot::Mutex::new(None);
 static HOOK: Once = Once::new();
 

@@ -39,6 +39,11 @@
 //! (a message that itself contains newlines). [`LogLine::parse`] reads exactly
 //! what [`Record`]'s `Display` writes.
 
+// Process-wide state behind plain locks, never held across a runtime
+// operation: shared by the worlds of a simulated process, and no scheduling
+// point (logging and annotating must not change a simulated run).
+#![allow(clippy::disallowed_types)]
+
 use labrt::time::Instant;
 use std::collections::BTreeSet;
 use std::fmt;

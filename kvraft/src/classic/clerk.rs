@@ -53,7 +53,7 @@ impl<T: Transport> Clerk<T> {
         Ok(Clerk {
             transport,
             servers,
-            client_id: ClientId(rand::random::<u64>() >> 2),
+            client_id: ClientId(labrt::rand::random_u64() >> 2),
             last_seq: AtomicU64::new(0),
             leader: AtomicUsize::new(0),
         })

@@ -69,7 +69,7 @@ struct Report {
 
 /// Runs every case, prints the table and the JSON, writes `bench.json`.
 pub fn bench(args: &BenchArgs, interrupts: &Receiver<()>) -> u8 {
-    let seed = args.seed.unwrap_or_else(rand::random);
+    let seed = args.seed.unwrap_or_else(labrt::rand::random_u64);
     labrpc::rng::reseed(seed);
     // RUST_LOG selects log lines on stderr; LAB_LOG_DIR writes a debug log file.
     tester::logging::start_test("kvsim-bench", seed);

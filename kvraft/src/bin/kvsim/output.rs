@@ -17,6 +17,8 @@ pub fn create_folder(requested: Option<&Path>, label: &str) -> io::Result<PathBu
     }
     let parent = Path::new(DEFAULT_PARENT);
     std::fs::create_dir_all(parent)?;
+    // File names carry the real date and time.
+    #[allow(clippy::disallowed_methods)]
     let stem = format!("{}-{label}", utc_stamp(SystemTime::now()));
     for attempt in 1.. {
         let name = match attempt {

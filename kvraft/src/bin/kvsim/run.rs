@@ -40,7 +40,7 @@ const SUMMARY_FILE: &str = "summary.json";
 
 /// Runs, checks and reports; returns the exit status.
 pub fn run(args: &RunArgs, interrupts: &Receiver<()>) -> u8 {
-    let seed = args.seed.unwrap_or_else(rand::random);
+    let seed = args.seed.unwrap_or_else(labrt::rand::random_u64);
     labrpc::rng::reseed(seed);
     // RUST_LOG selects log lines on stderr; LAB_LOG_DIR writes a debug log file.
     tester::logging::start_test("kvsim", seed);
