@@ -20,6 +20,7 @@ fn base() -> std::time::Instant {
 
 impl Instant {
     /// The current time.
+    #[track_caller]
     pub fn now() -> Instant {
         if crate::simulated() {
             let ctx = crate::sim::ctx();

@@ -23,8 +23,9 @@ pub(crate) struct Ctx {
 }
 
 impl Ctx {
+    #[track_caller]
     pub(crate) fn yield_point(&self) {
-        self.world.yield_point(self.tid);
+        self.world.yield_point(self.tid, Location::caller());
     }
 
     #[track_caller]

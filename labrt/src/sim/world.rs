@@ -259,7 +259,7 @@ impl World {
 
     /// A point where another thread may run: the scheduler picks among the
     /// runnable threads, this one included.
-    pub(crate) fn yield_point(&self, me: Tid) {
+    pub(crate) fn yield_point(&self, me: Tid, at: &'static Location<'static>) {
         let mut st = self.lock();
         if st.ended {
             return;
@@ -268,7 +268,7 @@ impl World {
         slot.ops += 1;
         if slot.ops > LIVELOCK_OPS {
             slot.ops = 0;
-            self.livelock(st, me);
+            self.livelock(st, me, at);
             return;
         }
         // Preempt only now and then: a switch costs two OS context switches,
@@ -369,11 +369,12 @@ impl World {
         }
     }
 
-    fn livelock(&self, mut st: MutexGuard<'_, State>, me: Tid) {
+    fn livelock(&self, mut st: MutexGuard<'_, State>, me: Tid, at: &'static Location<'static>) {
         let backtrace = std::backtrace::Backtrace::force_capture();
         let report = format!(
             "labrt: livelock: thread {:?} made {LIVELOCK_OPS} operations without ever blocking, \
-             so virtual time cannot move (a busy loop on the clock or a spin on a flag?); it is at:\n{backtrace}",
+             so virtual time cannot move (a busy loop on the clock or a spin on a flag?); \
+             it spins at {at}; its backtrace:\n{backtrace}",
             st.slots[me].name
         );
         if st.failure.is_none() {

@@ -24,15 +24,20 @@
 //!   election timeouts of a few hundred milliseconds, well above the heartbeat
 //!   interval, fit both.
 //! - Draw random numbers from [`labrpc::rng`] (e.g. `labrpc::rng::child()`
-//!   for a per-thread generator), so that a test's seed reproduces its choices.
+//!   for a per-thread generator, or `labrt::rand::random_range`), so that a
+//!   test's seed reproduces its choices.
 //! - Never hold a lock while you wait for an RPC reply or for the apply channel
 //!   to take a message: another peer's handler or the service may need it.
 //!   The starter's locks are `labrpc::lockcheck::Mutex`: run the tests with
 //!   `LAB_LOCKCHECK=1` and every RPC sent while holding one is reported, with
 //!   where the lock was taken; `--features tester/deadlock` catches two locks
 //!   taken in opposite orders.
-//! - The crates `crossbeam` (channels, `select!`), `parking_lot` (locks), `rand`
-//!   and `log` (debug logging) are dependencies already.
+//! - Threads, locks, channels, time and sleeps come from `labrt`, the lab
+//!   runtime: `labrt::thread::spawn`, `labrt::sync::{Mutex, Condvar}`,
+//!   `labrt::channel` with `labrt::select!`, `labrt::time::Instant`,
+//!   `labrt::thread::sleep` (crossbeam's and parking_lot's APIs). With
+//!   `LAB_SIM=1` the tests run simulated: one seed replays a run exactly, in
+//!   virtual time. `log` (debug logging) is a dependency already.
 //! - Run the tests with `cargo test -p raft 3a` (or `3b`, `3c`, `3d`: the
 //!   test names end in the part).
 
