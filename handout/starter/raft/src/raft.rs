@@ -4,8 +4,8 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use labrt::channel::{Receiver, Sender};
 use labrpc::lockcheck::Mutex;
+use labrt::channel::{Receiver, Sender};
 use serde::{Deserialize, Serialize};
 
 use crate::{ApplyMsg, Command, RaftError};

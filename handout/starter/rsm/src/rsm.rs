@@ -4,9 +4,9 @@
 
 use std::sync::Arc;
 
-use labrt::channel::Receiver;
 use labrpc::lockcheck::Mutex;
 use labrpc::{ClientEnd, Persister, Service};
+use labrt::channel::Receiver;
 use raft::{ApplyMsg, Raft};
 
 use crate::error::{RsmError, SubmitError};
