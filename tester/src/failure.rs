@@ -115,6 +115,22 @@ fn test_binary_name() -> Option<String> {
         .then(|| name.to_string())
 }
 
+/// Whether a check that measures real time (how fast the student's code
+/// runs on the CPU, e.g. the speed tests' bound per operation) can be made:
+/// true in real mode. In simulation mode code takes no virtual time, so the
+/// check would pass vacuously: this prints that `check` is not made and how
+/// to make it, and returns false. The rest of the test still runs.
+pub fn real_time_check(check: &str) -> bool {
+    if !labrt::simulated() {
+        return true;
+    }
+    println!(
+        "  ... not checked in simulation mode: {check} (it measures real time; run without {}=1)",
+        labrt::SIM_VAR
+    );
+    false
+}
+
 /// In simulation mode, the line with the run's trace: the same seed gives the
 /// same digest.
 pub fn trace_line() -> Option<String> {

@@ -54,7 +54,7 @@ mod threads;
 
 pub use clnts::Clnt;
 pub use config::{Config, TEST_TIME_LIMIT, WATCHDOG_VAR};
-pub use failure::{FailureHandle, current_failure, seed_line};
+pub use failure::{FailureHandle, current_failure, real_time_check, replay_line, seed_line};
 pub use group::Group;
 pub use labrpc::Persister;
 pub use names::{randstring, server_name};
