@@ -187,22 +187,46 @@ fn fails_on_purpose() {
     cfg.fatal("failing on purpose");
 }
 
-/// A failing test prints the seed it ran with and how to replay it.
-#[test]
-fn failing_test_prints_its_seed() {
+/// What the ignored `fails_on_purpose` prints, run as a child process with
+/// `LAB_SIM` set to `sim`.
+fn failing_child_output(sim: &str) -> String {
     let output = Command::new(std::env::current_exe().unwrap())
         .args(["--exact", "fails_on_purpose", "--ignored", "--nocapture"])
         .env("LAB_SEED", "6584012345")
+        .env("LAB_SIM", sim)
         .env("VIS_ENABLE", "never")
         .output()
         .unwrap();
     assert!(!output.status.success(), "the child test should fail");
-    let text = String::from_utf8_lossy(&output.stdout).to_string()
-        + &String::from_utf8_lossy(&output.stderr);
+    String::from_utf8_lossy(&output.stdout).to_string() + &String::from_utf8_lossy(&output.stderr)
+}
+
+/// A failing test prints the seed it ran with and how to replay it.
+#[test]
+fn failing_test_prints_its_seed() {
+    let text = failing_child_output("0");
     assert!(text.contains("Fatal: failing on purpose"), "{text}");
     assert!(
         text.contains("replay this test with LAB_SEED=6584012345"),
         "the seed line is missing:\n{text}"
+    );
+}
+
+/// A failing simulated test prints its trace and the one command that
+/// replays it exactly.
+#[test]
+fn failing_simulated_test_prints_the_exact_replay_command() {
+    let text = failing_child_output("1");
+    assert!(text.contains("Fatal: failing on purpose"), "{text}");
+    assert!(
+        text.contains(
+            "replay this run exactly: LAB_SIM=1 LAB_SEED=6584012345 cargo test -p tester --test tester_test -- --exact fails_on_purpose"
+        ),
+        "the replay line is missing:\n{text}"
+    );
+    assert!(
+        text.contains("... simulated: seed 6584012345 digest "),
+        "the trace line is missing:\n{text}"
     );
 }
 
