@@ -164,9 +164,23 @@ fn logger() -> &'static LabLogger {
     let mut first = false;
     let logger = LOGGER.get_or_init(|| {
         first = true;
-        let stderr = env_logger::Builder::from_default_env()
-            .is_test(true)
-            .build();
+        let mut builder = env_logger::Builder::from_default_env();
+        builder.is_test(true);
+        if labrt::simulated() {
+            // Virtual timestamps: a simulated run's stderr replays byte for byte.
+            builder.format(|buf, record| {
+                use std::io::Write as _;
+                let virtual_time = labrt::sim::trace().map_or(0.0, |t| t.elapsed.as_secs_f64());
+                writeln!(
+                    buf,
+                    "[{virtual_time:.6}s {} {}] {}",
+                    record.level(),
+                    record.target(),
+                    record.args()
+                )
+            });
+        }
+        let stderr = builder.build();
         LabLogger {
             stderr,
             file_on: AtomicBool::new(false),
