@@ -23,7 +23,7 @@ pub(crate) type Tid = usize;
 
 /// Facade operations a thread may make without blocking before it counts as
 /// spinning while the clock cannot move (a livelock).
-pub(crate) const LIVELOCK_OPS: u64 = 2_000_000;
+pub(crate) const LIVELOCK_OPS: u64 = 500_000;
 
 /// At a scheduling point where the running thread could go on, the
 /// scheduler picks again (among all runnable threads) once in this many.
