@@ -46,6 +46,7 @@ timeout_secs = {timeout_secs}
 name = "basic agreement"
 test = "raft/raft_test::basic_agree_3b"
 points = 5
+sim_seeds = 2
 [[item]]
 name = "style"
 quality = "fmt"
@@ -170,6 +171,19 @@ fn the_solution_scores_full_marks_and_tampering_is_ignored() {
     let (report, stdout) = grade(&dir, &rubric, &submission);
     assert_eq!(report["score"], 6.0, "{stdout}");
     assert_eq!(report["max_score"], 6.0);
+    // The item's two simulated seeds ran and passed too.
+    let simulated = report["tests"][0]["simulated"].as_array().unwrap();
+    assert_eq!(simulated.len(), 2, "{stdout}");
+    for sim in simulated {
+        assert_eq!(sim["run"]["status"], "passed", "{sim}");
+        assert!(
+            sim["replay"]
+                .as_str()
+                .unwrap()
+                .starts_with("LAB_SIM=1 LAB_SEED="),
+            "{sim}"
+        );
+    }
     let ignored: Vec<&str> = report["ignored"]
         .as_array()
         .unwrap()

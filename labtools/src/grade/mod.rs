@@ -75,10 +75,24 @@ pub struct RunReport {
 pub struct TestReport {
     /// `package/binary::test`.
     pub test: String,
-    /// Whether the runs pass under the rubric's policy.
+    /// Whether the runs pass under the rubric's policy (and every simulated
+    /// run passes).
     pub passed: bool,
     /// Each run.
     pub runs: Vec<RunReport>,
+    /// Each simulated run (`LAB_SIM=1`), with its seed.
+    pub simulated: Vec<SimRun>,
+}
+
+/// One simulated run of a test, replayable exactly from its seed.
+#[derive(Debug, Clone, Serialize)]
+pub struct SimRun {
+    /// The `LAB_SEED` it ran with.
+    pub seed: u64,
+    /// The command that replays it exactly.
+    pub replay: String,
+    /// The run.
+    pub run: RunReport,
 }
 
 /// One rubric item's result.
@@ -321,19 +335,32 @@ fn run_tests(config: &Config, build: &compile::Build, tests: &[TestId]) -> Vec<T
         output_bytes: rubric.run.output_kb << 10,
     };
     let (work_tx, work_rx) = crossbeam::channel::unbounded();
-    for run in 0..runs {
+    for _ in 0..runs {
         for index in 0..tests.len() {
-            work_tx.send((index, run)).expect("queue is open");
+            work_tx.send((index, None)).expect("queue is open");
+        }
+    }
+    // Fresh seeds each grading (a student cannot tune to them), named in the
+    // report so that the student replays exactly what the grader saw.
+    let base: u64 = rand::random();
+    let mut total = runs * tests.len();
+    for (index, test) in tests.iter().enumerate() {
+        for k in 0..rubric.sim_seeds(test) {
+            let seed = base
+                .wrapping_add((index as u64) << 20)
+                .wrapping_add(k as u64);
+            work_tx.send((index, Some(seed))).expect("queue is open");
+            total += 1;
         }
     }
     drop(work_tx);
-    let total = runs * tests.len();
     let results = parking_lot::Mutex::new(vec![Vec::new(); tests.len()]);
+    let simulated = parking_lot::Mutex::new(vec![Vec::new(); tests.len()]);
     let done = std::sync::atomic::AtomicUsize::new(0);
     std::thread::scope(|scope| {
         for _ in 0..config.jobs.max(1) {
             scope.spawn(|| {
-                while let Ok((index, _run)) = work_rx.recv() {
+                while let Ok((index, sim_seed)) = work_rx.recv() {
                     let test = &tests[index];
                     let key = format!("{}/{}", test.package, test.binary);
                     let run = match build.executables.get(&key) {
@@ -344,17 +371,28 @@ fn run_tests(config: &Config, build: &compile::Build, tests: &[TestId]) -> Vec<T
                             output: format!("no test binary {key} was built"),
                             lines: Vec::new(),
                         },
-                        Some(exe) => run_one(config, exe, test, &limits),
+                        Some(exe) => run_one(config, exe, test, &limits, sim_seed),
                     };
                     let n = done.fetch_add(1, std::sync::atomic::Ordering::SeqCst) + 1;
                     if config.progress {
                         eprintln!(
-                            "grade: [{n}/{total}] {test}: {} ({:.1} s)",
+                            "grade: [{n}/{total}] {test}{}: {} ({:.1} s)",
+                            sim_seed.map_or(String::new(), |s| format!(" (simulated, seed {s})")),
                             run.status.describe(),
                             run.seconds
                         );
                     }
-                    results.lock()[index].push(run);
+                    match sim_seed {
+                        None => results.lock()[index].push(run),
+                        Some(seed) => simulated.lock()[index].push(SimRun {
+                            seed,
+                            replay: format!(
+                                "LAB_SIM=1 LAB_SEED={seed} cargo test -p {} --test {} -- --exact {}",
+                                test.package, test.binary, test.test
+                            ),
+                            run,
+                        }),
+                    }
                 }
             });
         }
@@ -363,16 +401,20 @@ fn run_tests(config: &Config, build: &compile::Build, tests: &[TestId]) -> Vec<T
     results
         .into_inner()
         .into_iter()
+        .zip(simulated.into_inner())
         .zip(tests)
-        .map(|(runs, test)| {
+        .map(|((runs, mut simulated), test)| {
             let passed = runs
                 .iter()
                 .filter(|r| r.status == RunStatus::Passed)
                 .count();
+            simulated.sort_by_key(|s| s.seed);
+            let sim_ok = simulated.iter().all(|s| s.run.status == RunStatus::Passed);
             TestReport {
                 test: test.to_string(),
-                passed: policy.passes(passed, runs.len()),
+                passed: policy.passes(passed, runs.len()) && sim_ok,
                 runs,
+                simulated,
             }
         })
         .collect()
@@ -383,12 +425,17 @@ fn run_one(
     exe: &compile::Executable,
     test: &TestId,
     limits: &limits::Limits,
+    sim_seed: Option<u64>,
 ) -> RunReport {
     let args: Vec<String> = ["--exact", &test.test, "--nocapture", "--test-threads", "1"]
         .iter()
         .map(|s| s.to_string())
         .collect();
-    let env = test_env(&test.package, &exe.package_dir);
+    let mut env = test_env(&test.package, &exe.package_dir);
+    if let Some(seed) = sim_seed {
+        env.push(("LAB_SIM".into(), "1".into()));
+        env.push(("LAB_SEED".into(), seed.to_string()));
+    }
     match limits::run(
         &config.trampoline,
         &exe.path,
@@ -501,8 +548,27 @@ fn describe_runs(report: &TestReport) -> String {
             run.seconds
         ));
     }
+    for sim in &report.simulated {
+        text.push_str(&format!(
+            "{} simulated, seed {}: {} ({:.1} s)\n",
+            report.test,
+            sim.seed,
+            sim.run.status.describe(),
+            sim.run.seconds
+        ));
+    }
     if let Some(bad) = report.runs.iter().find(|r| r.status != RunStatus::Passed) {
         text.push_str(&bad.output);
+    } else if let Some(bad) = report
+        .simulated
+        .iter()
+        .find(|s| s.run.status != RunStatus::Passed)
+    {
+        text.push_str(&format!(
+            "the simulated run with seed {} failed; replay it exactly with\n  {}\n",
+            bad.seed, bad.replay
+        ));
+        text.push_str(&bad.run.output);
     } else if let Some(good) = report.runs.first() {
         text.push_str(&good.output);
     }

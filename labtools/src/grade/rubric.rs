@@ -148,7 +148,13 @@ pub struct Item {
     pub extra_credit: bool,
     /// Who sees it on Gradescope.
     pub visibility: Visibility,
+    /// Simulated runs of its tests (`LAB_SIM=1`, one random seed each) on top
+    /// of the real ones; the item passes only if every one passes too.
+    pub sim_seeds: usize,
 }
+
+/// The most simulated seeds a rubric asks for one test.
+pub const MAX_SIM_SEEDS: usize = 1000;
 
 /// How tests run.
 #[derive(Debug, Clone, PartialEq)]
@@ -230,6 +236,7 @@ struct RawItem {
     #[serde(default)]
     extra_credit: bool,
     visibility: Option<Visibility>,
+    sim_seeds: Option<usize>,
 }
 
 impl Rubric {
@@ -318,6 +325,17 @@ impl Rubric {
                 ));
             }
         };
+        let sim_seeds = raw.sim_seeds.unwrap_or(0);
+        if sim_seeds > 0 && matches!(check, Check::Quality(_)) {
+            return Err(format!(
+                "item {name:?}: sim_seeds needs tests to run, not a quality check"
+            ));
+        }
+        if sim_seeds > MAX_SIM_SEEDS {
+            return Err(format!(
+                "item {name:?}: sim_seeds is at most {MAX_SIM_SEEDS}"
+            ));
+        }
         if !(raw.points.is_finite() && raw.points >= 0.0) {
             return Err(format!(
                 "item {name:?}: points must be a number of at least 0"
@@ -330,7 +348,22 @@ impl Rubric {
             points: raw.points,
             extra_credit: raw.extra_credit,
             visibility: raw.visibility.unwrap_or(default_visibility),
+            sim_seeds,
         })
+    }
+
+    /// How many simulated seeds `test` gets: the most any item using it asks.
+    pub fn sim_seeds(&self, test: &TestId) -> usize {
+        self.items
+            .iter()
+            .filter(|item| match &item.check {
+                Check::Tests(tests) => tests.contains(test),
+                Check::Banner { test: t, .. } => t == test,
+                Check::Quality(_) => false,
+            })
+            .map(|item| item.sim_seeds)
+            .max()
+            .unwrap_or(0)
     }
 
     /// Every test some item needs, each once, in first-use order.
@@ -451,6 +484,14 @@ points = 1
                 ),
                 "exactly one of",
             ),
+            (
+                SMALL.replace("quality = \"fmt\"", "quality = \"fmt\"\nsim_seeds = 3"),
+                "sim_seeds needs tests",
+            ),
+            (
+                SMALL.replace("points = 5\n", "points = 5\nsim_seeds = 5000\n"),
+                "sim_seeds is at most",
+            ),
         ];
         for (text, expected) in cases {
             let error = Rubric::parse(&text, "r.toml").unwrap_err().to_string();
@@ -460,6 +501,17 @@ points = 1
             );
             assert!(error.starts_with("rubric r.toml: "), "{error}");
         }
+    }
+
+    #[test]
+    fn simulated_seeds_go_to_the_items_tests() {
+        let text = SMALL.replace("points = 5\n", "points = 5\nsim_seeds = 4\n");
+        let rubric = Rubric::parse(&text, "r.toml").unwrap();
+        let with: Vec<usize> = rubric.tests().iter().map(|t| rubric.sim_seeds(t)).collect();
+        assert!(with.contains(&4), "{with:?}");
+        assert!(with.contains(&0), "tests of other items get none: {with:?}");
+        let plain = Rubric::parse(SMALL, "r.toml").unwrap();
+        assert!(plain.tests().iter().all(|t| plain.sim_seeds(t) == 0));
     }
 
     #[test]
