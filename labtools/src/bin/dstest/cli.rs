@@ -67,6 +67,11 @@ pub struct Args {
     #[arg(long)]
     pub release: bool,
 
+    /// Run every test simulated (LAB_SIM=1): one thread at a time in virtual
+    /// time, so a failing run's seed replays it exactly (docs/SIMULATION.md).
+    #[arg(long)]
+    pub sim: bool,
+
     /// Give every run this LAB_SEED instead of a fresh random one (to replay a failure).
     #[arg(long, value_name = "SEED")]
     pub seed: Option<u64>,

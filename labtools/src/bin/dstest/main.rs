@@ -87,6 +87,7 @@ fn dstest(args: &Args) -> Result<bool, String> {
         debug_log: !args.no_debug_log,
         timeout: Duration::from_secs(args.timeout),
         release: args.release,
+        sim: args.sim,
     };
     std::fs::create_dir_all(&output)
         .map_err(|e| format!("cannot create {}: {e}", output.display()))?;
@@ -179,9 +180,11 @@ fn dstest(args: &Args) -> Result<bool, String> {
     std::fs::write(&junit_path, junit::junit(&tests, &results, elapsed_secs))
         .map_err(|e| format!("cannot write {}: {e}", junit_path.display()))?;
     println!(
-        "{} of {} runs failed in {elapsed_secs:.1}s; wrote {} and {}",
+        "{} of {} runs failed in {elapsed_secs:.1}s ({:.0} runs a minute{}); wrote {} and {}",
         failures,
         results.len(),
+        results.len() as f64 * 60.0 / elapsed_secs.max(1e-9),
+        if args.sim { ", simulated" } else { "" },
         json_path.display(),
         junit_path.display()
     );

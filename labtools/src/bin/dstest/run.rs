@@ -41,6 +41,8 @@ pub struct RunSettings {
     pub timeout: Duration,
     /// The tests were built with --release (for the replay command).
     pub release: bool,
+    /// Run simulated (LAB_SIM=1).
+    pub sim: bool,
 }
 
 /// The name of the HTML visualisation a failing run writes (via `VIS_FILE`).
@@ -144,7 +146,7 @@ pub fn run_one(test: &Test, spec: &RunSpec, settings: &RunSettings) -> RunResult
         .map_err(|e| format!("cannot create {}: {e}", dir.display()))
         .and_then(|()| execute(test, spec, settings, &dir));
     let secs = start.elapsed().as_secs_f64();
-    let replay = test.replay_command(spec.seed, settings.release);
+    let replay = test.replay_command(spec.seed, settings.release, settings.sim);
     let (outcome, reason, message) = match ended {
         Ok(ended) => {
             let (outcome, reason) = judge(&ended);
@@ -208,6 +210,7 @@ fn execute(
     }
     cmd.current_dir(&binary.package_dir)
         .env("LAB_SEED", spec.seed.to_string())
+        .env("LAB_SIM", if settings.sim { "1" } else { "0" })
         .env("CARGO_MANIFEST_DIR", &binary.package_dir)
         .env("CARGO_PKG_NAME", &binary.package)
         .stdin(Stdio::null())

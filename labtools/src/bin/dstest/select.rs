@@ -22,14 +22,18 @@ impl Test {
     }
 
     /// The command that replays one run with its seed.
-    pub fn replay_command(&self, seed: u64, release: bool) -> String {
-        let mut parts = vec![
+    pub fn replay_command(&self, seed: u64, release: bool, sim: bool) -> String {
+        let mut parts = Vec::new();
+        if sim {
+            parts.push("LAB_SIM=1".to_string());
+        }
+        parts.extend([
             format!("LAB_SEED={seed}"),
             "cargo".to_string(),
             "test".to_string(),
             "-p".to_string(),
             self.binary.package.clone(),
-        ];
+        ]);
         if release {
             parts.push("--release".to_string());
         }
@@ -163,12 +167,16 @@ mod tests {
             false,
         );
         assert_eq!(
-            t.replay_command(42, false),
+            t.replay_command(42, false, false),
             "LAB_SEED=42 cargo test -p raft --test raft_3a -- --exact initial_election_3a"
+        );
+        assert_eq!(
+            t.replay_command(42, false, true),
+            "LAB_SIM=1 LAB_SEED=42 cargo test -p raft --test raft_3a -- --exact initial_election_3a"
         );
         let t = test("labgob", TargetKind::Lib, "labgob", "tests::gob", true);
         assert_eq!(
-            t.replay_command(7, true),
+            t.replay_command(7, true, false),
             "LAB_SEED=7 cargo test -p labgob --release --lib -- --exact tests::gob --include-ignored"
         );
         assert_eq!(t.label(), "labgob tests::gob");
