@@ -55,7 +55,7 @@ impl Builder {
         if !crate::simulated() {
             return Ok(JoinHandle {
                 std: self.std_builder().spawn(f)?,
-                sim: None,
+                sim: SimThread(None),
             });
         }
         let parent = sim::ctx();
@@ -69,7 +69,7 @@ impl Builder {
         parent.yield_point();
         Ok(JoinHandle {
             std,
-            sim: Some((parent.world, tid)),
+            sim: SimThread(Some((parent.world, tid))),
         })
     }
 }
@@ -110,7 +110,26 @@ where
 /// An owned permission to join a thread.
 pub struct JoinHandle<T> {
     std: std::thread::JoinHandle<T>,
-    sim: Option<(Arc<World>, Tid)>,
+    sim: SimThread,
+}
+
+/// Where a handle's thread is in its world (`None` in real mode): what both
+/// kinds of join handle need before they defer to std's.
+struct SimThread(Option<(Arc<World>, Tid)>);
+
+impl SimThread {
+    /// Waits, through the scheduler, until the thread has finished.
+    #[track_caller]
+    fn wait(&self) {
+        if let Some((world, tid)) = &self.0 {
+            wait_finished(world, *tid);
+        }
+    }
+
+    /// Whether it has finished; `None` in real mode (ask std).
+    fn finished(&self) -> Option<bool> {
+        self.0.as_ref().map(|(world, tid)| world.is_finished(*tid))
+    }
 }
 
 #[track_caller]
@@ -133,18 +152,15 @@ impl<T> JoinHandle<T> {
     /// Waits for the thread to finish; `Err` carries its panic.
     #[track_caller]
     pub fn join(self) -> Result<T> {
-        if let Some((world, tid)) = &self.sim {
-            wait_finished(world, *tid);
-        }
+        self.sim.wait();
         self.std.join()
     }
 
     /// Whether the thread has finished.
     pub fn is_finished(&self) -> bool {
-        match &self.sim {
-            Some((world, tid)) => world.is_finished(*tid),
-            None => self.std.is_finished(),
-        }
+        self.sim
+            .finished()
+            .unwrap_or_else(|| self.std.is_finished())
     }
 
     /// The underlying OS thread.
@@ -221,7 +237,7 @@ impl<'scope, 'env> Scope<'scope, 'env> {
         if !crate::simulated() {
             return ScopedJoinHandle {
                 std: self.std.spawn(f),
-                sim: None,
+                sim: SimThread(None),
             };
         }
         let parent = sim::ctx();
@@ -236,7 +252,7 @@ impl<'scope, 'env> Scope<'scope, 'env> {
         parent.yield_point();
         ScopedJoinHandle {
             std,
-            sim: Some((parent.world, tid)),
+            sim: SimThread(Some((parent.world, tid))),
         }
     }
 }
@@ -244,24 +260,21 @@ impl<'scope, 'env> Scope<'scope, 'env> {
 /// An owned permission to join a scoped thread.
 pub struct ScopedJoinHandle<'scope, T> {
     std: std::thread::ScopedJoinHandle<'scope, T>,
-    sim: Option<(Arc<World>, Tid)>,
+    sim: SimThread,
 }
 
 impl<T> ScopedJoinHandle<'_, T> {
     /// Waits for the thread to finish; `Err` carries its panic.
     #[track_caller]
     pub fn join(self) -> Result<T> {
-        if let Some((world, tid)) = &self.sim {
-            wait_finished(world, *tid);
-        }
+        self.sim.wait();
         self.std.join()
     }
 
     /// Whether the thread has finished.
     pub fn is_finished(&self) -> bool {
-        match &self.sim {
-            Some((world, tid)) => world.is_finished(*tid),
-            None => self.std.is_finished(),
-        }
+        self.sim
+            .finished()
+            .unwrap_or_else(|| self.std.is_finished())
     }
 }
