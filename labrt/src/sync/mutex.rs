@@ -37,6 +37,7 @@ impl<T: ?Sized> Mutex<T> {
             return MutexGuard {
                 inner: Some(self.inner.lock()),
                 mutex: self,
+                simulated: false,
             };
         }
         let ctx = sim::ctx();
@@ -51,6 +52,7 @@ impl<T: ?Sized> Mutex<T> {
                 return MutexGuard {
                     inner: Some(inner),
                     mutex: self,
+                    simulated: true,
                 };
             }
             ctx.block(&[self.key()], None, "Mutex::lock");
@@ -59,12 +61,14 @@ impl<T: ?Sized> Mutex<T> {
 
     /// Takes the lock if it is free.
     pub fn try_lock(&self) -> Option<MutexGuard<'_, T>> {
-        if crate::simulated() {
+        let simulated = crate::simulated();
+        if simulated {
             sim::ctx().yield_point();
         }
         self.inner.try_lock().map(|inner| MutexGuard {
             inner: Some(inner),
             mutex: self,
+            simulated,
         })
     }
 
@@ -90,13 +94,16 @@ pub struct MutexGuard<'a, T: ?Sized> {
     /// Always `Some` except inside a condition-variable wait.
     pub(crate) inner: Option<parking_lot::MutexGuard<'a, T>>,
     pub(crate) mutex: &'a Mutex<T>,
+    /// Taken in simulation mode: unlocking wakes the scheduler's waiters
+    /// (decided once at lock time, not again at every unlock).
+    pub(crate) simulated: bool,
 }
 
 impl<T: ?Sized> MutexGuard<'_, T> {
     /// Unlocks (in simulation mode also wakes the threads waiting for it).
     pub(crate) fn release(&mut self) {
         self.inner = None;
-        if crate::simulated()
+        if self.simulated
             && let Some(ctx) = sim::try_ctx()
         {
             ctx.notify_all(self.mutex.key());
