@@ -85,6 +85,7 @@ impl Drop for Finish {
 
 fn run_simulated<T>(ctx: Ctx, f: impl FnOnce() -> T) -> T {
     sim::enter(ctx.clone());
+    ctx.world.pin_current();
     ctx.world.wait_turn(ctx.tid);
     if ctx.world.ended() {
         sim::stop_here();

@@ -6,6 +6,7 @@
 //! and becomes its thread 0; a test's thread does so on its first call, and the
 //! world ends (its other threads unwind) when that thread exits.
 
+mod pin;
 mod world;
 
 use std::cell::{Cell, RefCell};

@@ -88,6 +88,8 @@ pub(crate) struct World {
     pub(crate) program: parking_lot::Mutex<(u64, StdRng)>,
     /// The last value [`World::stamp`] gave.
     last_stamp: std::sync::atomic::AtomicU64,
+    /// The CPU every thread of the world is pinned to (see `pin`).
+    cpu: Option<usize>,
 }
 
 /// A summary of a world's run so far, the same for the same seed.
@@ -116,6 +118,10 @@ fn mix(digest: u64, value: u64) -> u64 {
 impl World {
     /// A world whose first thread (tid 0) is the calling OS thread.
     pub(crate) fn new(seed: u64, main_name: String) -> Arc<World> {
+        let cpu = super::pin::current_cpu();
+        if let Some(cpu) = cpu {
+            super::pin::pin_to(cpu);
+        }
         let main = Slot {
             name: main_name,
             thread: Some(std::thread::current()),
@@ -140,6 +146,7 @@ impl World {
             seed,
             program: parking_lot::Mutex::new((seed, StdRng::seed_from_u64(seed))),
             last_stamp: std::sync::atomic::AtomicU64::new(0),
+            cpu,
         })
     }
 
@@ -222,6 +229,14 @@ impl World {
             ops: 0,
         });
         tid
+    }
+
+    /// Pins the calling OS thread, a new thread of this world, to the
+    /// world's CPU.
+    pub(crate) fn pin_current(&self) {
+        if let Some(cpu) = self.cpu {
+            super::pin::pin_to(cpu);
+        }
     }
 
     pub(crate) fn attach(&self, tid: Tid, thread: std::thread::Thread) {
