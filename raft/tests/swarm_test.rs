@@ -4,60 +4,76 @@
 //! wrote a scenario for: a rare mix of delays, drops, partitions, crashes and
 //! snapshots.
 //!
-//! Each seed draws: 3, 5 or 7 peers; a reliable or unreliable network, with or
-//! without long reordering; the plain applier or the snapshotting one; whether
-//! peers crash and restart; whether the network partitions; and a step length.
-//! It then runs about ten virtual seconds of random client submissions and
-//! faults, heals everything, and checks:
-//! - every safety check of the suite, all the time (the harness's observer:
-//!   at most one leader per term, terms never go back; the appliers: no index
-//!   applied twice or with two commands, across peers and restarts);
+//! Each seed draws (`tester::swarm`): 3, 5 or 7 peers; a reliable or
+//! unreliable network, with or without long reordering; the plain applier or
+//! the snapshotting one, and how often it snapshots; whether peers crash and
+//! restart; whether the network partitions; whether one peer is cut off for
+//! long stretches (it then catches up by InstallSnapshot when snapshots are
+//! on); whether a peer is crashed right after it answered a RequestVote or an
+//! AppendEntries (its answer still arrives); whether one request is held in
+//! the network past an election timeout and delivered late; and a step
+//! length. It then runs `secs` virtual seconds (default 10) of random client
+//! submissions and faults, heals everything, and checks:
+//! - every safety check of the suite, after every scheduling step (the
+//!   harness's step check: at most one leader per term, terms never go back;
+//!   the appliers: no index applied twice or with two commands, across peers
+//!   and restarts);
 //! - progress after healing: a new command reaches every peer within the
 //!   harness's bound (`one`);
 //! - every command seen committed (applied by a majority) during the run is
 //!   applied, at its index, by every peer at the end.
 //!
-//! `SWARM_SEEDS=N` (default 20) seeds run per test, starting at `SWARM_SEED`
-//! (default: drawn from the OS); a failure names its seed, its configuration
-//! and the command that replays it exactly.
+//! Seeds: `SWARM_SEED=S SWARM_SEEDS=N`, or `LAB_SEED=S` for one seed, else 20
+//! random ones; `SWARM_CONFIG="peers=3 crashes=off"` overrides knobs. A failure
+//! names its seed, its configuration and the command that replays it exactly.
 
 mod common;
 
 use std::collections::BTreeMap;
 use std::fmt;
+use std::sync::Arc;
 
 use common::{Test, TestCmd};
+use labrpc::{Gate, Verdict};
+use labrt::sync::Mutex;
 use labrt::time::{Duration, Instant};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
-
-/// How long the faults go on, in virtual time.
-const FAULT_PHASE: Duration = Duration::from_secs(10);
+use tester::swarm::{self, Draw, Spec};
 
 /// One seed's cluster and fault schedule.
 #[derive(Clone, Debug)]
 struct Swarm {
     peers: usize,
-    reliable: bool,
-    long_reordering: bool,
+    unreliable: bool,
+    reordering: bool,
     snapshots: bool,
+    snap_every: u64,
     crashes: bool,
     partitions: bool,
+    isolation: bool,
+    crash_after_reply: bool,
+    late_requests: bool,
+    leader_crashes: bool,
     step_ms: u64,
+    secs: u64,
 }
 
-impl Swarm {
-    fn draw(seed: u64) -> Swarm {
-        let mut rng = StdRng::seed_from_u64(seed ^ 0x5_3a7a);
-        Swarm {
-            peers: [3, 3, 5, 5, 7][rng.random_range(0..5)],
-            reliable: rng.random_bool(0.4),
-            long_reordering: rng.random_bool(0.3),
-            snapshots: rng.random_bool(0.5),
-            crashes: rng.random_bool(0.6),
-            partitions: rng.random_bool(0.7),
-            step_ms: rng.random_range(20..400),
-        }
+fn draw(d: &mut Draw) -> Swarm {
+    Swarm {
+        peers: d.choice("peers", &[3, 3, 5, 5, 7]) as usize,
+        unreliable: d.flag("unreliable", 0.6),
+        reordering: d.flag("reordering", 0.3),
+        snapshots: d.flag("snapshots", 0.5),
+        snap_every: d.number("snap_every", 1..30),
+        crashes: d.flag("crashes", 0.6),
+        partitions: d.flag("partitions", 0.7),
+        isolation: d.flag("isolation", 0.3),
+        crash_after_reply: d.flag("crash_after_reply", 0.4),
+        late_requests: d.flag("late_requests", 0.3),
+        leader_crashes: d.flag("leader_crashes", 0.3),
+        step_ms: d.number("step", 20..400),
+        secs: d.length("secs", 10, 1),
     }
 }
 
@@ -65,38 +81,93 @@ impl fmt::Display for Swarm {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
-            "{} peers, {}{}{}{}{}, steps of {} ms",
+            "{} peers, {}",
             self.peers,
-            if self.reliable {
-                "reliable"
-            } else {
+            if self.unreliable {
                 "unreliable"
-            },
-            if self.long_reordering {
-                ", long reordering"
             } else {
-                ""
-            },
-            if self.snapshots { ", snapshots" } else { "" },
-            if self.crashes { ", crashes" } else { "" },
-            if self.partitions { ", partitions" } else { "" },
-            self.step_ms
-        )
+                "reliable"
+            }
+        )?;
+        for (on, what) in [
+            (self.reordering, "long reordering".to_string()),
+            (
+                self.snapshots,
+                format!("snapshots every {}", self.snap_every),
+            ),
+            (self.crashes, "crashes".to_string()),
+            (self.partitions, "partitions".to_string()),
+            (self.isolation, "isolation".to_string()),
+            (self.crash_after_reply, "crashes after a reply".to_string()),
+            (self.late_requests, "late requests".to_string()),
+            (self.leader_crashes, "leader crashes".to_string()),
+        ] {
+            if on {
+                write!(f, ", {what}")?;
+            }
+        }
+        write!(f, ", steps of {} ms, {} s", self.step_ms, self.secs)
     }
 }
+
+/// What the one intercepted call is for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Hold {
+    /// The callee is crashed as soon as it has answered; the answer arrives.
+    CrashAfterReply,
+    /// The request is delivered late, past an election timeout.
+    Late,
+}
+
+/// The interceptor's state: at most one call is held at a time.
+#[derive(Default)]
+struct Holding {
+    /// The next call of this method (any Raft call if `None`) is held this
+    /// way, at this gate.
+    armed: Option<(Hold, Gate, Option<&'static str>)>,
+    /// The call held: how, the gate, the callee, since when.
+    held: Option<(Hold, Gate, usize, Instant)>,
+}
+
+/// How long a late request stays in the network.
+const LATE_BY: Duration = Duration::from_millis(1500);
 
 /// Runs one seed of the swarm in the calling (simulated) thread.
 fn run_swarm(seed: u64, swarm: &Swarm) {
     let n = swarm.peers;
-    let ts = Test::new(n, swarm.reliable, swarm.snapshots);
+    let ts = Test::new(n, !swarm.unreliable, swarm.snapshots);
     ts.begin(&format!("Swarm (ours): seed {seed}: {swarm}"));
-    ts.cfg().set_long_reordering(swarm.long_reordering);
+    ts.cfg().set_long_reordering(swarm.reordering);
+    ts.set_snapshot_interval(swarm.snap_every);
+    let holding = Arc::new(Mutex::new(Holding::default()));
+    if swarm.crash_after_reply || swarm.late_requests {
+        let holding = Arc::clone(&holding);
+        ts.set_links(Some(Arc::new(move |_from, to, call| {
+            let mut h = holding.lock();
+            match h.armed.take() {
+                Some((kind, gate, method)) if method.is_none_or(|m| m == call.method) => {
+                    h.held = Some((kind, gate.clone(), to, Instant::now()));
+                    match kind {
+                        Hold::CrashAfterReply => Verdict::HoldReply(gate),
+                        Hold::Late => Verdict::HoldRequest(gate),
+                    }
+                }
+                other => {
+                    h.armed = other;
+                    Verdict::Deliver
+                }
+            }
+        })));
+    }
     let mut rng = StdRng::seed_from_u64(seed);
     let mut crashed = vec![false; n];
     let mut seen: BTreeMap<u64, TestCmd> = BTreeMap::new();
     let mut next_cmd: i64 = 1;
+    let mut restart_next = None;
     let start = Instant::now();
-    while start.elapsed() < FAULT_PHASE {
+    while start.elapsed() < Duration::from_secs(swarm.secs) {
+        let step_end = Instant::now() + Duration::from_millis(swarm.step_ms);
+        let mut crash_gate = None;
         for _ in 0..rng.random_range(0..4) {
             let i = rng.random_range(0..n);
             if let Some(raft) = ts.raft(i) {
@@ -104,7 +175,7 @@ fn run_swarm(seed: u64, swarm: &Swarm) {
                 next_cmd += 1;
             }
         }
-        match rng.random_range(0..10) {
+        match rng.random_range(0..13) {
             0 | 1 if swarm.partitions => {
                 let mut side: Vec<bool> = (0..n).map(|_| rng.random_bool(0.5)).collect();
                 side[rng.random_range(0..n)] = true;
@@ -128,9 +199,78 @@ fn run_swarm(seed: u64, swarm: &Swarm) {
                     crashed[i] = false;
                 }
             }
+            5 if swarm.isolation => ts.group().disconnect_all(rng.random_range(0..n)),
+            6 if swarm.isolation => ts.group().connect_one(rng.random_range(0..n)),
+            7 | 8 if swarm.crash_after_reply || swarm.late_requests => {
+                let mut h = holding.lock();
+                if h.armed.is_none() && h.held.is_none() {
+                    let kind = match (swarm.crash_after_reply, swarm.late_requests) {
+                        (true, true) if rng.random_bool(0.5) => Hold::Late,
+                        (true, _) => Hold::CrashAfterReply,
+                        _ => Hold::Late,
+                    };
+                    let gate = Gate::new();
+                    let method = match kind {
+                        Hold::CrashAfterReply => {
+                            crash_gate = Some(gate.clone());
+                            Some(if rng.random_bool(0.6) {
+                                "Raft.RequestVote"
+                            } else {
+                                "Raft.AppendEntries"
+                            })
+                        }
+                        Hold::Late if swarm.snapshots && rng.random_bool(0.5) => {
+                            Some("Raft.InstallSnapshot")
+                        }
+                        Hold::Late => None,
+                    };
+                    h.armed = Some((kind, gate, method));
+                }
+            }
+            9 if swarm.leader_crashes => {
+                // Figure 8's pattern: the newest leader crashes, often with
+                // entries only it has.
+                let leader = (0..n)
+                    .filter_map(|i| match ts.state(i) {
+                        Some((term, true)) => Some((term, i)),
+                        _ => None,
+                    })
+                    .max();
+                if let Some((_, i)) = leader {
+                    ts.group().shutdown_server(i);
+                    crashed[i] = true;
+                }
+            }
+            10 if swarm.leader_crashes => {
+                for i in 0..n {
+                    if crashed[i] && rng.random_bool(0.5) {
+                        ts.group().start_server(i);
+                        ts.group().connect_one(i);
+                        crashed[i] = false;
+                    }
+                }
+            }
             _ => {}
         }
-        labrt::thread::sleep(Duration::from_millis(swarm.step_ms));
+        // A victim crashed after its reply restarts a step later, likely in
+        // the term it answered in.
+        if let Some(i) = restart_next.take()
+            && crashed[i]
+        {
+            ts.group().start_server(i);
+            ts.group().connect_one(i);
+            crashed[i] = false;
+        }
+        // A crash after a reply comes the moment the answer is held.
+        if let Some(gate) = crash_gate
+            && gate.wait_held(1, Duration::from_millis(swarm.step_ms))
+        {
+            restart_next = release_held(&ts, &holding, &mut crashed, false);
+        }
+        labrt::time::sleep_until(step_end);
+        if let Some(victim) = release_held(&ts, &holding, &mut crashed, false) {
+            restart_next = Some(victim);
+        }
         ts.check_failure();
         // What a majority has applied is committed: remember it.
         for index in seen.keys().next_back().map_or(1, |i| i + 1)..=ts.max_index() {
@@ -144,7 +284,10 @@ fn run_swarm(seed: u64, swarm: &Swarm) {
         }
     }
 
-    // Heal: every peer up and connected, the network reliable.
+    // Heal: nothing held, every peer up and connected, the network reliable.
+    holding.lock().armed.take();
+    release_held(&ts, &holding, &mut crashed, true);
+    ts.set_links(None);
     for (i, down) in crashed.iter().enumerate() {
         if *down {
             ts.group().start_server(i);
@@ -175,60 +318,52 @@ fn run_swarm(seed: u64, swarm: &Swarm) {
     // Dropping the test prints the Passed line.
 }
 
-fn env_u64(name: &str) -> Option<u64> {
-    std::env::var(name).ok().map(|v| {
-        v.trim()
-            .parse()
-            .unwrap_or_else(|_| panic!("{name} must be an unsigned integer, got {v:?}"))
-    })
-}
-
-/// Runs `SWARM_SEEDS` seeds of `run_swarm`, each its own simulated world;
-/// panics listing every failing seed with its replay command.
-// Outside the worlds: the swarm's own wall time, with std's clock.
-#[allow(clippy::disallowed_methods, clippy::disallowed_types)]
-fn swarm(test: &str) {
-    let count = env_u64("SWARM_SEEDS").unwrap_or(20);
-    let first = env_u64("SWARM_SEED").unwrap_or_else(labrt::rand::random_u64);
-    let wall = std::time::Instant::now();
-    let mut virtual_time = Duration::ZERO;
-    let mut failures = Vec::new();
-    for k in 0..count {
-        let seed = first.wrapping_add(k);
-        let swarm = Swarm::draw(seed);
-        let config = swarm.clone();
-        let (result, trace) = labrt::sim::run(seed, &format!("swarm-{seed}"), move || {
-            run_swarm(seed, &config)
-        });
-        virtual_time += trace.elapsed;
-        if let Err(panic) = result {
-            let message = panic
-                .downcast_ref::<String>()
-                .cloned()
-                .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
-                .unwrap_or_default();
-            failures.push(format!(
-                "seed {seed} ({swarm}): {message}\n  replay: SWARM_SEED={seed} SWARM_SEEDS=1 \
-                 cargo test -p raft --test swarm_test -- --exact {test}"
-            ));
+/// Lets the held call go on once its moment has come (or at once if
+/// `now`): a crash-after-reply victim is crashed first, once its answer is
+/// held; a late request after [`LATE_BY`]. Returns the victim it crashed.
+fn release_held(
+    ts: &Test,
+    holding: &Mutex<Holding>,
+    crashed: &mut [bool],
+    now: bool,
+) -> Option<usize> {
+    let mut h = holding.lock();
+    let Some((kind, gate, victim, since)) = h.held.clone() else {
+        return None;
+    };
+    let mut crashed_victim = None;
+    match kind {
+        Hold::CrashAfterReply => {
+            if gate.held() > 0 && !crashed[victim] {
+                drop(h);
+                ts.group().shutdown_server(victim);
+                crashed[victim] = true;
+                crashed_victim = Some(victim);
+                h = holding.lock();
+            } else if gate.held() == 0 && !now && since.elapsed() < LATE_BY {
+                // Not answered yet (the request may be on its way).
+                return None;
+            }
         }
+        Hold::Late if !now && since.elapsed() < LATE_BY => return None,
+        Hold::Late => {}
     }
-    println!(
-        "  ... swarm: {count} seeds from {first} in {:.1} s wall, {:.0} s virtual, {} failed",
-        wall.elapsed().as_secs_f64(),
-        virtual_time.as_secs_f64(),
-        failures.len()
-    );
-    assert!(
-        failures.is_empty(),
-        "{} of {count} swarm seeds failed:\n{}",
-        failures.len(),
-        failures.join("\n")
-    );
+    h.held = None;
+    drop(h);
+    gate.open();
+    crashed_victim
 }
 
 /// The Raft swarm: random clusters and faults, healed and checked.
 #[test]
 fn swarm_raft() {
-    swarm("swarm_raft");
+    swarm::run(
+        Spec {
+            package: "raft",
+            binary: "swarm_test",
+            test: "swarm_raft",
+        },
+        draw,
+        run_swarm,
+    );
 }

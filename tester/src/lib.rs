@@ -50,6 +50,7 @@ mod group;
 pub mod logging;
 mod names;
 mod server;
+pub mod swarm;
 mod threads;
 
 pub use clnts::Clnt;

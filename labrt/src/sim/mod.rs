@@ -7,12 +7,14 @@
 //! world ends (its other threads unwind) when that thread exits.
 
 mod pin;
+mod step_check;
 mod world;
 
 use std::cell::{Cell, RefCell};
 use std::panic::Location;
 use std::sync::Arc;
 
+pub use step_check::{StepCheck, set_step_check};
 pub use world::Trace;
 pub(crate) use world::{Site, Tid, Wake, World, join_key, stop_here};
 
@@ -26,11 +28,25 @@ pub(crate) struct Ctx {
 impl Ctx {
     #[track_caller]
     pub(crate) fn yield_point(&self) {
+        if step_check::running() {
+            return;
+        }
         self.world.yield_point(self.tid, Location::caller());
+        self.world.after_step(self.tid);
     }
 
     #[track_caller]
     pub(crate) fn block(&self, keys: &[usize], deadline: Option<u64>, what: &'static str) -> Wake {
+        if step_check::running() {
+            step_check::abandon();
+        }
+        let wake = self.block_scheduled(keys, deadline, what);
+        self.world.after_step(self.tid);
+        wake
+    }
+
+    #[track_caller]
+    fn block_scheduled(&self, keys: &[usize], deadline: Option<u64>, what: &'static str) -> Wake {
         self.world.block(
             self.tid,
             keys,

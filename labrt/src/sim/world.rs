@@ -13,7 +13,10 @@
 use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::panic::Location;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
+
+use super::step_check::{self, StepCheck};
 
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
@@ -90,6 +93,14 @@ pub(crate) struct World {
     last_stamp: std::sync::atomic::AtomicU64,
     /// The CPU every thread of the world is pinned to (see `pin`).
     cpu: Option<usize>,
+    /// The check run after every step (see `step_check`), and whether there
+    /// is one (read at every operation without taking its lock).
+    step_check: parking_lot::Mutex<Option<StepCheck>>,
+    has_step_check: AtomicBool,
+    /// Steps made so far (`State::steps`, readable without the state lock),
+    /// and the step the check last ran after.
+    step_count: AtomicU64,
+    checked_step: AtomicU64,
 }
 
 /// A summary of a world's run so far, the same for the same seed.
@@ -147,6 +158,10 @@ impl World {
             program: parking_lot::Mutex::new((seed, StdRng::seed_from_u64(seed))),
             last_stamp: std::sync::atomic::AtomicU64::new(0),
             cpu,
+            step_check: parking_lot::Mutex::new(None),
+            has_step_check: AtomicBool::new(false),
+            step_count: AtomicU64::new(0),
+            checked_step: AtomicU64::new(0),
         })
     }
 
@@ -229,6 +244,54 @@ impl World {
             ops: 0,
         });
         tid
+    }
+
+    /// Installs (or with `None` removes) the check run after every step.
+    pub(crate) fn set_step_check(&self, check: Option<StepCheck>) {
+        let mut slot = self.step_check.lock();
+        self.has_step_check.store(check.is_some(), Ordering::Release);
+        self.checked_step
+            .store(self.step_count.load(Ordering::Acquire), Ordering::Release);
+        *slot = check;
+    }
+
+    /// Runs the step check if a step was made since it last ran; records
+    /// its report as the world's failure (thread 0 panics with it).
+    pub(crate) fn after_step(&self, me: Tid) {
+        if !self.has_step_check.load(Ordering::Acquire) {
+            return;
+        }
+        let step = self.step_count.load(Ordering::Acquire);
+        if self.checked_step.swap(step, Ordering::AcqRel) == step {
+            return;
+        }
+        // Taken out while it runs, so the lock is not held across it.
+        let Some(mut check) = self.step_check.lock().take() else {
+            return;
+        };
+        let outcome = step_check::run(&mut check);
+        let mut slot = self.step_check.lock();
+        let Err(report) = outcome else {
+            if slot.is_none() && self.has_step_check.load(Ordering::Acquire) {
+                *slot = Some(check);
+            }
+            return;
+        };
+        self.has_step_check.store(false, Ordering::Release);
+        *slot = None;
+        drop(slot);
+        let mut st = self.lock();
+        let report = format!("step check failed at step {step}, virtual time {:.3} s: {report}", st.now as f64 / 1e9);
+        if st.failure.is_none() {
+            st.failure = Some(report.clone());
+        }
+        if me != 0 && matches!(st.slots[0].status, Status::Blocked { .. }) {
+            unblock(&mut st, 0, Wake::Notified);
+        }
+        drop(st);
+        if me == 0 && !std::thread::panicking() {
+            panic!("{report}");
+        }
     }
 
     /// Pins the calling OS thread, a new thread of this world, to the
@@ -454,6 +517,7 @@ impl World {
                     runnable[st.rng.random_range(0..runnable.len())]
                 };
                 st.steps += 1;
+                self.step_count.store(st.steps, Ordering::Release);
                 let d = mix(mix(st.digest, next as u64), st.now);
                 st.digest = d;
                 st.current = next;

@@ -13,7 +13,9 @@
 //! - an observer thread samples every live peer's `get_state` every
 //!   [`OBSERVE_EVERY`] and fails the test the moment two different peers have
 //!   claimed leadership of the same term (Election Safety, §5.2), or a peer's
-//!   term went backwards.
+//!   term went backwards. In simulation mode the same checks run after every
+//!   scheduling step instead (`labrt::sim::set_step_check`), so a violation
+//!   is caught at the step it happens, however briefly it lasts.
 //!
 //! A failure fails the test at once, through the tester's failure record: the
 //! first one is printed (`Fatal: ...`) and kept, and every helper of this
@@ -178,6 +180,9 @@ struct Checks {
     ends: Arc<Mutex<HashMap<String, (usize, usize)>>>,
     /// The test's failure record, once the Config exists.
     failure: OnceLock<FailureHandle>,
+    /// The snapshot applier snapshots after every index i with
+    /// (i + 1) % interval == 0 ([`SNAPSHOT_INTERVAL`] unless a test says).
+    snapshot_interval: AtomicU64,
 }
 
 impl Checks {
@@ -349,7 +354,7 @@ impl Checks {
                         }
                     }
                     srv.applied.lock().last_applied = index;
-                    if (index + 1) % SNAPSHOT_INTERVAL == 0 {
+                    if (index + 1) % self.snapshot_interval.load(Ordering::Relaxed) == 0 {
                         let bytes = {
                             let applied = srv.applied.lock();
                             let xlog: Vec<Option<TestCmd>> =
@@ -409,20 +414,21 @@ impl Drop for Observer {
     }
 }
 
-/// The observer's loop: Election Safety (at most one leader per term, over
-/// the whole test, crashed incarnations included) and terms that never go
-/// back within an incarnation. Stops at the first violation, which fails the
-/// test.
-fn observe(checks: &Checks, failure: &FailureHandle, stopped: &AtomicBool) {
-    let mut leaders: HashMap<u64, usize> = HashMap::new();
-    // Per server: (incarnation, highest term seen).
-    let mut terms: Vec<(u64, u64)> = vec![(0, 0); checks.n];
-    loop {
-        // A plain sleep: a channel's timed receive spins before it parks,
-        // which costs more CPU than the sampling itself.
-        labrt::thread::sleep(OBSERVE_EVERY);
-        if stopped.load(Ordering::SeqCst) {
-            return;
+/// What the safety checks remember between samples: Election Safety (at
+/// most one leader per term, over the whole test, crashed incarnations
+/// included) and terms that never go back within an incarnation.
+#[derive(Default)]
+struct Safety {
+    leaders: HashMap<u64, usize>,
+    /// Per server: (incarnation, highest term seen).
+    terms: Vec<(u64, u64)>,
+}
+
+impl Safety {
+    /// Samples every live peer's `get_state`; `Err` names the violation.
+    fn sample(&mut self, checks: &Checks) -> Result<(), String> {
+        if self.terms.len() != checks.n {
+            self.terms = vec![(0, 0); checks.n];
         }
         let live: Vec<(usize, u64, Raft<TestCmd>)> = checks
             .srvs
@@ -436,34 +442,60 @@ fn observe(checks: &Checks, failure: &FailureHandle, stopped: &AtomicBool) {
             .collect();
         for (i, incarnation, raft) in live {
             let (term, leader) = raft.get_state();
-            let (seen_incarnation, seen_term) = &mut terms[i];
+            let (seen_incarnation, seen_term) = &mut self.terms[i];
             if *seen_incarnation == incarnation && term < *seen_term {
-                failure.fail(format!(
+                return Err(format!(
                     "safety observer: server {i}'s term went back from {seen_term} to {term} \
                      without a restart"
                 ));
-                return;
             }
             *seen_incarnation = incarnation;
             *seen_term = term;
             if !leader {
                 continue;
             }
-            match leaders.get(&term) {
+            match self.leaders.get(&term) {
                 Some(&other) if other != i => {
-                    failure.fail(format!(
+                    return Err(format!(
                         "safety observer: servers {other} and {i} both claimed leadership \
                          of term {term} (Election Safety, §5.2)"
                     ));
-                    return;
                 }
                 Some(_) => {}
                 None => {
-                    leaders.insert(term, i);
+                    self.leaders.insert(term, i);
                 }
             }
         }
+        Ok(())
     }
+}
+
+/// The observer's loop: samples [`Safety`] every [`OBSERVE_EVERY`]; stops at
+/// the first violation, which fails the test.
+fn observe(checks: &Checks, failure: &FailureHandle, stopped: &AtomicBool) {
+    let mut safety = Safety::default();
+    loop {
+        // A plain sleep: a channel's timed receive spins before it parks,
+        // which costs more CPU than the sampling itself.
+        labrt::thread::sleep(OBSERVE_EVERY);
+        if stopped.load(Ordering::SeqCst) {
+            return;
+        }
+        if let Err(violation) = safety.sample(checks) {
+            failure.fail(violation);
+            return;
+        }
+    }
+}
+
+/// In simulation mode, checks [`Safety`] after every scheduling step instead
+/// of sampling (`labrt::sim::set_step_check`): a violation is caught at the
+/// step it happens. Returns whether it is installed (false in real mode).
+fn check_every_step(checks: &Arc<Checks>) -> bool {
+    let checks = Arc::clone(checks);
+    let mut safety = Safety::default();
+    labrt::sim::set_step_check(Some(Box::new(move || safety.sample(&checks))))
 }
 
 /// A scenario's rule for the calls between servers: given the caller, the
@@ -492,6 +524,7 @@ impl Test {
             incarnations: AtomicU64::new(0),
             ends: Arc::new(Mutex::new(HashMap::new())),
             failure: OnceLock::new(),
+            snapshot_interval: AtomicU64::new(SNAPSHOT_INTERVAL),
         });
         let make = {
             let checks = Arc::clone(&checks);
@@ -542,7 +575,12 @@ impl Test {
         let cfg = Config::new(n, reliable, make);
         cfg.set_long_delays(true);
         let _ = checks.failure.set(cfg.failure());
-        let observer = Some(Observer::start(Arc::clone(&checks), cfg.failure()));
+        // Safety after every step in simulation; sampled in real mode.
+        let observer = if check_every_step(&checks) {
+            None
+        } else {
+            Some(Observer::start(Arc::clone(&checks), cfg.failure()))
+        };
         Test {
             cfg,
             checks,
@@ -855,6 +893,14 @@ impl Test {
         self.cfg.net().set_interceptor(interceptor);
     }
 
+    /// Makes the snapshot applier snapshot after every index i with
+    /// (i + 1) % `interval` == 0 from now on (1 snapshots after every index).
+    pub fn set_snapshot_interval(&self, interval: u64) {
+        self.checks
+            .snapshot_interval
+            .store(interval.max(1), Ordering::Relaxed);
+    }
+
     /// The largest index any server has applied.
     pub fn max_index(&self) -> u64 {
         self.checks.max_index.load(Ordering::SeqCst)
@@ -871,6 +917,7 @@ impl Drop for Test {
         self.checks.finished.store(true, Ordering::SeqCst);
         self.cfg.net().set_interceptor(None);
         self.observer.take();
+        labrt::sim::set_step_check(None);
         if !std::thread::panicking() {
             if let Some(err) = self.checks.apply_err.lock().clone() {
                 self.cfg.fatal(format!("apply error: {err}"));
