@@ -149,6 +149,20 @@ impl<S: TestServer> Test<S> {
         keys: &[String],
         done: &Done,
     ) -> ClntRes {
+        self.one_client_put_paced(cli, ck, keys, done, Duration::ZERO)
+    }
+
+    /// [`Test::one_client_put`] with `pause` between one OnePut and the next
+    /// (a client that thinks, so a long run stays a modest history).
+    #[track_caller]
+    pub fn one_client_put_paced(
+        &self,
+        cli: usize,
+        ck: &TestClerk,
+        keys: &[String],
+        done: &Done,
+        pause: Duration,
+    ) -> ClntRes {
         let mut res = ClntRes::default();
         let mut verm: HashMap<&str, Version> = keys.iter().map(|k| (k.as_str(), 0)).collect();
         let mut rng = labrpc::rng::child();
@@ -164,6 +178,9 @@ impl<S: TestServer> Test<S> {
                 res.nok += 1;
             } else {
                 res.nmaybe += 1;
+            }
+            if !pause.is_zero() {
+                done.wait_timeout(pause);
             }
         }
         res
