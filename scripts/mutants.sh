@@ -22,13 +22,22 @@
 #                    $CARGO_TARGET_DIR/mutants, or target/mutants)
 #   --log-dir D      where the per-mutant nextest logs and table.md go
 #                    (default: <target dir>/logs)
+#   --sim N          also run the swarm test of each mutant's crate alone, on
+#                    seeds 1..N (stopping at the first failing seed), and add
+#                    the column "killed by the swarm alone" with the number of
+#                    seeds it took
+#   --sim-only N     the swarm alone, without the suites
 #   -h, --help       this text
 #
 # The sources come from HEAD (or --rev / --tree); the patches always come
 # from this checkout's scripts/mutants/. Each patch starts with a header of
 # '# key: value' lines: 'mutant', 'plants', 'classic', and optionally
 # 'suites', a nextest filterset (default: the integration tests of the crates
-# the patch touches, 'package(X) & kind(test)'). Unit tests inside the crates
+# the patch touches, 'package(X) & kind(test)'), and optionally 'swarm', the
+# swarm test that --sim runs, as 'package:binary:test' (default: raft's
+# swarm_raft for raft, the classic KV swarm for kvraft/src/classic, the KV
+# swarm for rsm and the rest of kvraft). The suites never include the swarm
+# binaries: --sim reports the swarm apart. Unit tests inside the crates
 # are never run: they test this implementation's internals, so they would
 # "know" the bug; a student's code has only the integration suites.
 #
@@ -56,6 +65,8 @@ rev=HEAD
 keep=0
 runs=1
 baseline=0
+sim=0
+suites=1
 target_dir="${CARGO_TARGET_DIR:-$ROOT/target}/mutants"
 log_dir=""
 
@@ -85,6 +96,13 @@ while (($#)); do
             shift
             ;;
         --baseline) baseline=1 ;;
+        --sim | --sim-only)
+            (($# >= 2)) || die "$1 needs a number of seeds"
+            [[ "$2" =~ ^[1-9][0-9]*$ ]] || die "$1 wants a positive number of seeds, not '$2'"
+            sim="$2"
+            [[ "$1" == --sim-only ]] && suites=0
+            shift
+            ;;
         --target-dir)
             (($# >= 2)) || die "--target-dir needs a directory"
             target_dir="$2"
@@ -130,13 +148,34 @@ default_suites() {
     echo "($expr) & kind(test)"
 }
 
+SWARM_BINARIES='binary(swarm_test) | binary(classic_swarm_test)'
+
 suites_of() {
     local s
     s=$(header "$1" suites)
     if [[ -z "$s" ]]; then
         s=$(default_suites "$1")
     fi
-    echo "$s"
+    echo "($s) & !($SWARM_BINARIES)"
+}
+
+# The swarm test for a patch: 'package:binary:test'.
+swarm_of() {
+    local s
+    s=$(header "$1" swarm)
+    if [[ -n "$s" ]]; then
+        echo "$s"
+        return
+    fi
+    local files
+    files=$(grep -E '^\+\+\+ b/' "$1" | sed -E 's|^\+\+\+ b/||')
+    if grep -q '^raft/' <<<"$files"; then
+        echo "raft:swarm_test:swarm_raft"
+    elif grep -q '^kvraft/src/classic/' <<<"$files"; then
+        echo "kvraft:classic_swarm_test:swarm_kv_classic"
+    else
+        echo "kvraft:swarm_test:swarm_kv"
+    fi
 }
 
 # The -p flags to build only what a filterset can select.
@@ -169,6 +208,7 @@ if ((list)); then
     for p in "${selected[@]}"; do
         printf '%-36s %s\n' "$(basename "$p" .patch)" "$(header "$p" plants)"
         printf '%-36s suites: %s\n' "" "$(suites_of "$p")"
+        printf '%-36s swarm: %s\n' "" "$(swarm_of "$p")"
     done
     exit 0
 fi
@@ -307,6 +347,35 @@ run_suites() {
     fi
 }
 
+# run_swarm SPEC LOG: builds the swarm test and runs seeds 1..$sim with
+# fail-fast; prints "killed <first failing seed> <seconds>" or
+# "survived <seeds> <seconds>" or "error - <seconds>".
+run_swarm() {
+    local spec="$1" log="$2" pkg bin test exe start rc
+    IFS=: read -r pkg bin test <<<"$spec"
+    exe=$(cd "$scratch" && cargo test --no-run -p "$pkg" --test "$bin" --message-format=json 2>>"$log.build" |
+        grep -o '"executable":"[^"]*"' | cut -d'"' -f4 | tail -1)
+    if [[ -z "$exe" ]]; then
+        echo "error - 0"
+        return
+    fi
+    start=$(now)
+    set +e
+    SWARM_SEED=1 SWARM_SEEDS="$sim" SWARM_FAIL_FAST=1 VIS_ENABLE=never \
+        "$exe" --exact "$test" --nocapture >"$log" 2>&1
+    rc=$?
+    set -e
+    local first
+    first=$(grep -m1 -oE '^seed [0-9]+ \(' "$log" | grep -oE '[0-9]+' || true)
+    if [[ -n "$first" ]]; then
+        echo "killed $first $(since "$start")"
+    elif ((rc == 0)); then
+        echo "survived $sim $(since "$start")"
+    else
+        echo "error - $(since "$start")"
+    fi
+}
+
 # --- the runs ---------------------------------------------------------------
 
 echo "mutants.sh: ${#selected[@]} mutant(s) on $source_desc" >&2
@@ -360,6 +429,30 @@ for p in "${selected[@]}"; do
         bad=1
     else
         build=$(since "$t0")
+        swarm_cell=""
+        if ((sim)); then
+            spec=$(swarm_of "$p")
+            read -r sstatus sseeds ssecs <<<"$(run_swarm "$spec" "$log.swarm")"
+            case "$sstatus" in
+                killed)
+                    swarm_cell="yes, seed $sseeds (${ssecs}s)"
+                    echo "mutants.sh: $name killed by the swarm (${spec##*:}) at seed $sseeds after ${ssecs}s" >&2
+                    ;;
+                survived)
+                    swarm_cell="**no** ($sseeds seeds, ${ssecs}s)"
+                    echo "mutants.sh: $name survived $sseeds seeds of the swarm (${spec##*:}), ${ssecs}s" >&2
+                    ;;
+                *)
+                    swarm_cell="**error** (see $name.log.swarm)"
+                    echo "mutants.sh: $name: the swarm run failed without a failing seed; see $log.swarm" >&2
+                    bad=1
+                    ;;
+            esac
+            swarm_cell=" $swarm_cell |"
+        fi
+        if ((!suites)); then
+            rows+=("| $name | — | | | | $build | |$swarm_cell")
+        else
         elapsed=0
         status=survived
         for ((run = 1; run <= runs; run++)); do
@@ -374,19 +467,20 @@ for p in "${selected[@]}"; do
             killed)
                 why=$(sed -n 2p "$log.$run.verdict")
                 echo "mutants.sh: $name killed by $test after ${elapsed}s$runs_note (build ${build}s): $why" >&2
-                rows+=("| $name | yes | \`$test\` | $elapsed$runs_note | $own | $build | $why |")
+                rows+=("| $name | yes | \`$test\` | $elapsed$runs_note | $own | $build | $why |$swarm_cell")
                 ;;
             survived)
                 echo "mutants.sh: $name SURVIVED ${runs} run(s), ${elapsed}s (build ${build}s)" >&2
-                rows+=("| $name | **no** | — (suites passed in ${elapsed}s$runs_note) | | | $build | |")
+                rows+=("| $name | **no** | — (suites passed in ${elapsed}s$runs_note) | | | $build | |$swarm_cell")
                 bad=1
                 ;;
             *)
                 echo "mutants.sh: $name: the run failed without a failing test ($test); see $log.$run" >&2
-                rows+=("| $name | **error: $test** | | $elapsed | | $build | see the log |")
+                rows+=("| $name | **error: $test** | | $elapsed | | $build | see the log |$swarm_cell")
                 bad=1
                 ;;
         esac
+        fi
     fi
     # Revert: the files it touched get new times, so the next build redoes them.
     apply -R "$p"
@@ -394,8 +488,13 @@ done
 
 total=$(since "$run_started")
 {
-    echo "| mutant | killed | killing test | kill s | test's own s | build s | failure |"
-    echo "|---|---|---|---|---|---|---|"
+    if ((sim)); then
+        echo "| mutant | killed | killing test | kill s | test's own s | build s | failure | swarm alone (seeds 1..$sim) |"
+        echo "|---|---|---|---|---|---|---|---|"
+    else
+        echo "| mutant | killed | killing test | kill s | test's own s | build s | failure |"
+        echo "|---|---|---|---|---|---|---|"
+    fi
     printf '%s\n' "${rows[@]}"
     echo
     echo "Source: $source_desc. Unmutated build ${base_build}s; whole check ${total}s."

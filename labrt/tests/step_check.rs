@@ -83,7 +83,10 @@ fn a_broken_invariant_fails_the_run_at_its_step() {
     let (result, _, _) = counters(false, true);
     let report = result.expect_err("a and b are apart between the two critical sections");
     assert!(report.starts_with("step check failed at step "), "{report}");
-    assert!(report.contains("a = ") && report.contains("but b = "), "{report}");
+    assert!(
+        report.contains("a = ") && report.contains("but b = "),
+        "{report}"
+    );
 }
 
 #[test]
@@ -116,5 +119,7 @@ fn real_mode_installs_no_check() {
     if labrt::simulated() {
         return;
     }
-    assert!(!labrt::sim::set_step_check(Some(Box::new(|| Err("never".into())))));
+    assert!(!labrt::sim::set_step_check(Some(Box::new(|| Err(
+        "never".into()
+    )))));
 }

@@ -242,11 +242,11 @@ fn run_swarm(seed: u64, swarm: &Swarm) {
                 }
             }
             10 if swarm.leader_crashes => {
-                for i in 0..n {
-                    if crashed[i] && rng.random_bool(0.5) {
+                for (i, down) in crashed.iter_mut().enumerate() {
+                    if *down && rng.random_bool(0.5) {
                         ts.group().start_server(i);
                         ts.group().connect_one(i);
-                        crashed[i] = false;
+                        *down = false;
                     }
                 }
             }
@@ -328,9 +328,7 @@ fn release_held(
     now: bool,
 ) -> Option<usize> {
     let mut h = holding.lock();
-    let Some((kind, gate, victim, since)) = h.held.clone() else {
-        return None;
-    };
+    let (kind, gate, victim, since) = h.held.clone()?;
     let mut crashed_victim = None;
     match kind {
         Hold::CrashAfterReply => {

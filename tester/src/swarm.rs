@@ -12,6 +12,9 @@
 //!   swarm_x` replays it, as for every other test; `SWARM_SEEDS=N` for more);
 //! - else 20 seeds from a fresh random start.
 //!
+//! `SWARM_FAIL_FAST=1` stops at the first failing seed (the mutation check
+//! counts how many seeds a planted bug survives).
+//!
 //! `SWARM_CONFIG="peers=3 crashes=off"` overrides what the seeds draw, knob by
 //! knob. On a failure the driver prints, besides the replay command, the
 //! configuration (`  ... swarm config: …`) and the one-knob simplifications
@@ -35,6 +38,8 @@ pub const SEED_VAR: &str = "SWARM_SEED";
 pub const SEEDS_VAR: &str = "SWARM_SEEDS";
 /// The variable overriding drawn knobs.
 pub const CONFIG_VAR: &str = "SWARM_CONFIG";
+/// Set (to anything but `0`), the swarm stops at its first failing seed.
+pub const FAIL_FAST_VAR: &str = "SWARM_FAIL_FAST";
 
 /// One knob's value, as printed.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -305,19 +310,24 @@ pub fn run<C: Clone + fmt::Display + Send + 'static>(
 ) -> Summary {
     let (first, count) = seeds().unwrap_or_else(|e| panic!("{e}"));
     let overrides = std::env::var(CONFIG_VAR).unwrap_or_default();
+    let fail_fast = std::env::var(FAIL_FAST_VAR).is_ok_and(|v| v.trim() != "0");
     // Outside the worlds: the swarm's own wall time, with std's clock.
-    #[allow(clippy::disallowed_methods)]
+    #[allow(clippy::disallowed_methods, clippy::disallowed_types)]
     let wall = std::time::Instant::now();
     let mut virtual_time = Duration::ZERO;
     let mut failures = Vec::new();
+    let mut ran = 0;
     for k in 0..count {
+        if fail_fast && !failures.is_empty() {
+            break;
+        }
+        ran += 1;
         let seed = first.wrapping_add(k);
         let mut drawing = Draw::new(seed, &overrides).unwrap_or_else(|e| panic!("{e}"));
         let config = draw(&mut drawing);
         let knobs = drawing.finish().unwrap_or_else(|e| panic!("{e}"));
         let for_body = config.clone();
-        let (result, trace) =
-            labrt::sim::run(seed, spec.test, move || body(seed, &for_body));
+        let (result, trace) = labrt::sim::run(seed, spec.test, move || body(seed, &for_body));
         virtual_time += trace.elapsed;
         if let Err(payload) = result {
             let message = panic_message(&*payload);
@@ -332,21 +342,21 @@ pub fn run<C: Clone + fmt::Display + Send + 'static>(
     }
     let wall = wall.elapsed();
     println!(
-        "  ... swarm: {count} seeds from {first} in {:.1} s wall ({:.0} a minute), {:.0} s virtual, \
+        "  ... swarm: {ran} seeds from {first} in {:.1} s wall ({:.0} a minute), {:.0} s virtual, \
          {} failed",
         wall.as_secs_f64(),
-        count as f64 * 60.0 / wall.as_secs_f64().max(1e-9),
+        ran as f64 * 60.0 / wall.as_secs_f64().max(1e-9),
         virtual_time.as_secs_f64(),
         failures.len()
     );
     assert!(
         failures.is_empty(),
-        "{} of {count} swarm seeds failed:\n{}",
+        "{} of {ran} swarm seeds failed:\n{}",
         failures.len(),
         failures.join("\n")
     );
     Summary {
-        seeds: count,
+        seeds: ran,
         failed: failures.len() as u64,
         wall,
         virtual_time,
@@ -412,7 +422,10 @@ mod tests {
         ] {
             let mut d = Draw::new(1, text).unwrap();
             sample(&mut d);
-            let err = d.finish().err().unwrap_or_else(|| panic!("{text} accepted"));
+            let err = d
+                .finish()
+                .err()
+                .unwrap_or_else(|| panic!("{text} accepted"));
             assert!(err.contains(expect), "{text}: {err}");
         }
     }

@@ -8,4 +8,5 @@ pub mod config;
 pub mod generic;
 pub mod history;
 
+#[allow(unused_imports)]
 pub use config::ClassicConfig;

@@ -249,7 +249,8 @@ impl World {
     /// Installs (or with `None` removes) the check run after every step.
     pub(crate) fn set_step_check(&self, check: Option<StepCheck>) {
         let mut slot = self.step_check.lock();
-        self.has_step_check.store(check.is_some(), Ordering::Release);
+        self.has_step_check
+            .store(check.is_some(), Ordering::Release);
         self.checked_step
             .store(self.step_count.load(Ordering::Acquire), Ordering::Release);
         *slot = check;
@@ -281,7 +282,10 @@ impl World {
         *slot = None;
         drop(slot);
         let mut st = self.lock();
-        let report = format!("step check failed at step {step}, virtual time {:.3} s: {report}", st.now as f64 / 1e9);
+        let report = format!(
+            "step check failed at step {step}, virtual time {:.3} s: {report}",
+            st.now as f64 / 1e9
+        );
         if st.failure.is_none() {
             st.failure = Some(report.clone());
         }
