@@ -364,7 +364,7 @@ fn list_prints_the_chosen_tests() {
     assert_exit(&output, 0);
     assert_eq!(
         text(&output.stdout),
-        "flaky tests::aborts\nflaky tests::fails_on_odd_seed\nflaky tests::hangs\nflaky tests::runs_in_the_crate_directory\n"
+        "flaky tests::aborts\nflaky tests::fails_on_odd_seed\nflaky tests::hangs\nflaky tests::runs_in_the_crate_directory\nflaky tests::swarm_fake\n"
     );
     assert!(!out.exists(), "--list writes no results");
 }
@@ -418,4 +418,41 @@ fn caps_follow_a_nextest_profile() {
     assert_exit(&output, 2);
     let stderr = text(&output.stderr);
     assert!(stderr.contains("no profile \"slow\""), "{stderr}");
+}
+
+/// With --sim, a failing swarm test is shrunk: the smallest configuration that
+/// still fails is printed and written with its replay command.
+#[test]
+fn sim_shrinks_a_failing_swarm_run() {
+    let out = out_dir("shrink");
+    let output = dstest(
+        &out,
+        &[
+            "--sim",
+            "--include-ignored",
+            "--exact",
+            "tests::swarm_fake",
+            "--seed",
+            "11",
+            "-n",
+            "1",
+        ],
+    );
+    assert_exit(&output, 1);
+    let stdout = text(&output.stdout);
+    // peers 5 -> 3 fails; crashes=off passes; secs 10 -> 5 fails; then
+    // neither crashes=off nor secs=2 fails (3 seeds each): 1 + 3 + 1 + 3 + 3.
+    assert!(
+        stdout.contains("shrinking flaky tests::swarm_fake (seed 11) in 11 runs:"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("  from: peers=5 crashes=on secs=10\n  to:   peers=3 crashes=on secs=5"),
+        "{stdout}"
+    );
+    let replay = "  replay: LAB_SIM=1 LAB_SEED=11 SWARM_CONFIG='peers=3 secs=5' cargo test -p flaky \
+                  --lib -- --exact tests::swarm_fake --include-ignored";
+    assert!(stdout.contains(replay), "{stdout}");
+    let written = std::fs::read_to_string(out.join("shrunk.txt")).unwrap();
+    assert!(written.contains(replay), "{written}");
 }

@@ -72,6 +72,12 @@ pub struct Args {
     #[arg(long)]
     pub sim: bool,
 
+    /// With --sim, for a failing swarm test (swarm_*), at most this many
+    /// extra runs spent finding the smallest configuration that still fails
+    /// (fewer peers, fewer fault kinds, a shorter run); 0 turns it off.
+    #[arg(long, default_value_t = 60, value_name = "RUNS")]
+    pub shrink_runs: u32,
+
     /// Give every run this LAB_SEED instead of a fresh random one (to replay a failure).
     #[arg(long, value_name = "SEED")]
     pub seed: Option<u64>,

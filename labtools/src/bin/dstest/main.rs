@@ -26,6 +26,7 @@ mod results;
 mod run;
 mod schedule;
 mod select;
+mod shrink;
 
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -88,6 +89,7 @@ fn dstest(args: &Args) -> Result<bool, String> {
         timeout: Duration::from_secs(args.timeout),
         release: args.release,
         sim: args.sim,
+        swarm_config: None,
     };
     std::fs::create_dir_all(&output)
         .map_err(|e| format!("cannot create {}: {e}", output.display()))?;
@@ -142,6 +144,9 @@ fn dstest(args: &Args) -> Result<bool, String> {
     if failures > 0 {
         println!("{}", results::failure_list(&tests, &results));
     }
+    if args.sim && args.shrink_runs > 0 && failures > 0 {
+        shrink_failures(&tests, &results, &settings, args.shrink_runs, &output);
+    }
     if results.len() < planned {
         println!(
             "stopped after the first failure: {} of {planned} runs done\n",
@@ -192,6 +197,62 @@ fn dstest(args: &Args) -> Result<bool, String> {
         println!("some test targets did not compile: their tests are missing from these results");
     }
     Ok(failures == 0 && build_complete)
+}
+
+/// For the first failing run of each failing swarm test (at most three
+/// tests), finds the smallest configuration that still fails, prints it with
+/// its replay command, and writes them to `<output>/shrunk.txt`.
+fn shrink_failures(
+    tests: &[Test],
+    results: &[run::RunResult],
+    settings: &RunSettings,
+    budget: u32,
+    output: &std::path::Path,
+) {
+    let mut report = String::new();
+    let mut done = Vec::new();
+    let mut next_id = 1_000_000;
+    for failed in results.iter().filter(|r| r.outcome.is_failure()) {
+        if done.contains(&failed.test) || done.len() >= 3 {
+            continue;
+        }
+        done.push(failed.test);
+        let test = &tests[failed.test];
+        let mut shrink_settings = settings.clone();
+        shrink_settings.failures = output.join("shrink");
+        let Some(shrunk) = shrink::shrink(test, failed, &shrink_settings, budget, next_id) else {
+            continue;
+        };
+        next_id += budget as usize;
+        let text = if shrunk.to == shrunk.from {
+            format!(
+                "shrinking {} (seed {}): no simpler configuration failed in {} runs: {}\n  replay: {}\n",
+                test.label(),
+                failed.seed,
+                shrunk.runs,
+                shrunk.from,
+                failed.replay
+            )
+        } else {
+            format!(
+                "shrinking {} (seed {}) in {} runs:\n  from: {}\n  to:   {}\n  replay: {}\n",
+                test.label(),
+                failed.seed,
+                shrunk.runs,
+                shrunk.from,
+                shrunk.to,
+                shrink::replay(&failed.replay, failed.seed, &shrunk)
+            )
+        };
+        println!("{text}");
+        report.push_str(&text);
+    }
+    if !report.is_empty() {
+        let path = output.join("shrunk.txt");
+        if let Err(e) = std::fs::write(&path, report) {
+            eprintln!("dstest: cannot write {}: {e}", path.display());
+        }
+    }
 }
 
 /// Builds, lists and chooses the tests; also says whether every target built.

@@ -43,6 +43,8 @@ pub struct RunSettings {
     pub release: bool,
     /// Run simulated (LAB_SIM=1).
     pub sim: bool,
+    /// Knob overrides for swarm tests (`SWARM_CONFIG`), while shrinking.
+    pub swarm_config: Option<String>,
 }
 
 /// The name of the HTML visualisation a failing run writes (via `VIS_FILE`).
@@ -216,6 +218,9 @@ fn execute(
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
+    if let Some(config) = &settings.swarm_config {
+        cmd.env("SWARM_CONFIG", config);
+    }
     // A failing KV test's HTML picture lands beside its logs (unless the
     // user chose a file).
     if std::env::var_os("VIS_FILE").is_none() {

@@ -59,4 +59,37 @@ mod tests {
     fn aborts() {
         std::process::abort();
     }
+
+    /// A stand-in for a swarm test (tester::swarm): knobs from SWARM_CONFIG
+    /// (peers 5, crashes on, secs 10 unless overridden); it fails while
+    /// crashes are on and the run lasts at least 5 s, printing the swarm's
+    /// configuration and simplification lines as the driver does.
+    #[test]
+    #[ignore = "dstest's shrink test runs it"]
+    fn swarm_fake() {
+        let config = std::env::var("SWARM_CONFIG").unwrap_or_default();
+        let knob = |name: &str, default: &str| {
+            config
+                .split_whitespace()
+                .find_map(|w| w.strip_prefix(&format!("{name}=")))
+                .unwrap_or(default)
+                .to_string()
+        };
+        let peers: u64 = knob("peers", "5").parse().unwrap();
+        let crashes = knob("crashes", "on");
+        let secs: u64 = knob("secs", "10").parse().unwrap();
+        if crashes == "on" && secs >= 5 {
+            println!("  ... swarm config: peers={peers} crashes={crashes} secs={secs}");
+            let mut simpler = Vec::new();
+            if peers > 3 {
+                simpler.push(format!("peers={}", peers - 2));
+            }
+            simpler.push("crashes=off".to_string());
+            if secs / 2 >= 1 {
+                simpler.push(format!("secs={}", secs / 2));
+            }
+            println!("  ... swarm simpler: {}", simpler.join(" | "));
+            panic!("a swarm seed failed");
+        }
+    }
 }
