@@ -22,6 +22,8 @@
 #                    $CARGO_TARGET_DIR/mutants, or target/mutants)
 #   --log-dir D      where the per-mutant nextest logs and table.md go
 #                    (default: <target dir>/logs)
+#   --dir D          take the patches from folder D instead of scripts/mutants
+#                    (e.g. scripts/mutants-survivors: bugs the suites miss)
 #   --sim N          also run the swarm test of each mutant's crate alone, on
 #                    seeds 1..N (stopping at the first failing seed), and add
 #                    the column "killed by the swarm alone" with the number of
@@ -96,6 +98,11 @@ while (($#)); do
             shift
             ;;
         --baseline) baseline=1 ;;
+        --dir)
+            (($# >= 2)) || die "--dir needs a folder of patches"
+            MUTANT_DIR=$(cd "$2" && pwd) || die "no folder '$2'"
+            shift
+            ;;
         --sim | --sim-only)
             (($# >= 2)) || die "$1 needs a number of seeds"
             [[ "$2" =~ ^[1-9][0-9]*$ ]] || die "$1 wants a positive number of seeds, not '$2'"
