@@ -291,15 +291,25 @@ fn run_swarm(seed: u64, swarm: &Swarm) {
     labrt::sim::set_step_check(None);
 }
 
-/// The KV swarm: random clusters, clients and faults, healed and checked.
+const SPEC: fn(&'static str) -> Spec = |test| Spec {
+    package: "kvraft",
+    binary: "swarm_test",
+    test,
+};
+
+/// The KV swarm, snapshots included (lab 4C): random clusters, clients and
+/// faults, healed and checked.
 #[test]
 fn swarm_kv() {
-    swarm::run(
-        Spec {
-            package: "kvraft",
-            binary: "swarm_test",
-            test: "swarm_kv",
-        },
+    swarm::run(SPEC("swarm_kv"), draw, run_swarm);
+}
+
+/// Lab 4B's share of the KV swarm: everything but snapshots.
+#[test]
+fn swarm_kv_no_snapshots() {
+    swarm::run_with(
+        SPEC("swarm_kv_no_snapshots"),
+        "snapshots=off",
         draw,
         run_swarm,
     );

@@ -45,6 +45,7 @@ use tester::swarm::{self, Draw, Spec};
 #[derive(Clone, Debug)]
 struct Swarm {
     peers: usize,
+    load: bool,
     unreliable: bool,
     reordering: bool,
     snapshots: bool,
@@ -62,6 +63,7 @@ struct Swarm {
 fn draw(d: &mut Draw) -> Swarm {
     Swarm {
         peers: d.choice("peers", &[3, 3, 5, 5, 7]) as usize,
+        load: d.flag("load", 1.0),
         unreliable: d.flag("unreliable", 0.6),
         reordering: d.flag("reordering", 0.3),
         snapshots: d.flag("snapshots", 0.5),
@@ -81,8 +83,9 @@ impl fmt::Display for Swarm {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
-            "{} peers, {}",
+            "{} peers{}, {}",
             self.peers,
+            if self.load { "" } else { " (elections only)" },
             if self.unreliable {
                 "unreliable"
             } else {
@@ -170,6 +173,9 @@ fn run_swarm(seed: u64, swarm: &Swarm) {
         let mut crash_gate = None;
         for _ in 0..rng.random_range(0..4) {
             let i = rng.random_range(0..n);
+            if !swarm.load {
+                continue;
+            }
             if let Some(raft) = ts.raft(i) {
                 let _ = raft.start(TestCmd::Int(next_cmd));
                 next_cmd += 1;
@@ -297,6 +303,11 @@ fn run_swarm(seed: u64, swarm: &Swarm) {
     ts.cfg().set_reliable(true);
     ts.cfg().set_long_reordering(false);
 
+    if !swarm.load {
+        // Elections only (3A): one leader emerges once healed.
+        ts.check_one_leader();
+        return;
+    }
     // Progress: a new command reaches every peer within the harness's bound,
     // and with it everything before it.
     let last = ts.one(TestCmd::Int(next_cmd), n, true);
@@ -352,16 +363,44 @@ fn release_held(
     crashed_victim
 }
 
-/// The Raft swarm: random clusters and faults, healed and checked.
+const SPEC: fn(&'static str) -> Spec = |test| Spec {
+    package: "raft",
+    binary: "swarm_test",
+    test,
+};
+
+/// The Raft swarm, everything on (what lab 3D's Raft must survive): random
+/// clusters and faults, healed and checked.
 #[test]
 fn swarm_raft() {
-    swarm::run(
-        Spec {
-            package: "raft",
-            binary: "swarm_test",
-            test: "swarm_raft",
-        },
-        draw,
-        run_swarm,
-    );
+    swarm::run(SPEC("swarm_raft"), draw, run_swarm);
 }
+
+/// Lab 3A's share: elections only (no commands, no crashes), partitions and
+/// an unreliable network; at most one leader per term, and one once healed.
+#[test]
+fn swarm_raft_elections() {
+    swarm::run_with(SPEC("swarm_raft_elections"), ELECTIONS, draw, run_swarm);
+}
+
+/// Lab 3B's share: commands under partitions, isolation, an unreliable
+/// network and late requests; no crashes, no snapshots.
+#[test]
+fn swarm_raft_agreement() {
+    swarm::run_with(SPEC("swarm_raft_agreement"), AGREEMENT, draw, run_swarm);
+}
+
+/// Lab 3C's share: lab 3B's faults plus crashes and restarts (of leaders, and
+/// right after a reply), long reordering; no snapshots.
+#[test]
+fn swarm_raft_persistence() {
+    swarm::run_with(SPEC("swarm_raft_persistence"), PERSISTENCE, draw, run_swarm);
+}
+
+/// The knobs lab 3A's swarm fixes.
+const ELECTIONS: &str = "load=off snapshots=off crashes=off crash_after_reply=off \
+                         leader_crashes=off late_requests=off";
+/// The knobs lab 3B's swarm fixes.
+const AGREEMENT: &str = "snapshots=off crashes=off crash_after_reply=off leader_crashes=off";
+/// The knobs lab 3C's swarm fixes.
+const PERSISTENCE: &str = "snapshots=off";

@@ -308,8 +308,22 @@ pub fn run<C: Clone + fmt::Display + Send + 'static>(
     draw: fn(&mut Draw) -> C,
     body: fn(u64, &C),
 ) -> Summary {
+    run_with(spec, "", draw, body)
+}
+
+/// [`run`] with `fixed` knobs (`name=value` words) under the user's
+/// `SWARM_CONFIG`: one swarm, several tests, each a subset of its faults (a
+/// lab part's). The replay command needs only the user's overrides: the test
+/// names the fixed ones.
+pub fn run_with<C: Clone + fmt::Display + Send + 'static>(
+    spec: Spec,
+    fixed: &str,
+    draw: fn(&mut Draw) -> C,
+    body: fn(u64, &C),
+) -> Summary {
     let (first, count) = seeds().unwrap_or_else(|e| panic!("{e}"));
     let overrides = std::env::var(CONFIG_VAR).unwrap_or_default();
+    let all_overrides = format!("{fixed} {overrides}");
     let fail_fast = std::env::var(FAIL_FAST_VAR).is_ok_and(|v| v.trim() != "0");
     // Outside the worlds: the swarm's own wall time, with std's clock.
     #[allow(clippy::disallowed_methods, clippy::disallowed_types)]
@@ -323,7 +337,7 @@ pub fn run<C: Clone + fmt::Display + Send + 'static>(
         }
         ran += 1;
         let seed = first.wrapping_add(k);
-        let mut drawing = Draw::new(seed, &overrides).unwrap_or_else(|e| panic!("{e}"));
+        let mut drawing = Draw::new(seed, &all_overrides).unwrap_or_else(|e| panic!("{e}"));
         let config = draw(&mut drawing);
         let knobs = drawing.finish().unwrap_or_else(|e| panic!("{e}"));
         let for_body = config.clone();

@@ -520,4 +520,38 @@ points = 1
         assert!(Policy::Majority.passes(2, 3) && !Policy::Majority.passes(1, 2));
         assert!(Policy::Best.passes(1, 5) && !Policy::Best.passes(0, 5));
     }
+
+    /// Every shipped rubric parses, and every test it names is a test
+    /// function of that package's test target in this workspace (a renamed
+    /// test would otherwise score 0 for everyone).
+    #[test]
+    fn shipped_rubrics_name_tests_that_exist() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+        let dir = root.join("labtools/rubrics");
+        let mut checked = 0;
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.extension().is_none_or(|e| e != "toml") {
+                continue;
+            }
+            let rubric = Rubric::load(&path).unwrap_or_else(|e| panic!("{e}"));
+            for id in rubric.tests() {
+                let source = root
+                    .join(&id.package)
+                    .join("tests")
+                    .join(format!("{}.rs", id.binary));
+                let text = std::fs::read_to_string(&source)
+                    .unwrap_or_else(|e| panic!("{}: {}: {e}", path.display(), source.display()));
+                assert!(
+                    text.contains(&format!("fn {}()", id.test)),
+                    "{}: no test {} in {}",
+                    path.display(),
+                    id.test,
+                    source.display()
+                );
+                checked += 1;
+            }
+        }
+        assert!(checked > 50, "checked only {checked} tests");
+    }
 }
