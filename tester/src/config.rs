@@ -56,8 +56,12 @@ impl<S: TestServer> Config<S> {
     /// The seed is `LAB_SEED` if set, else fresh; it is printed when the test
     /// fails.
     pub fn new(n: usize, reliable: bool, make: MakeServer<S>) -> Self {
+        // A simulated world runs one thread at a time (and is pinned to one
+        // CPU): the warning is about real runs.
         CPU_WARNING.call_once(|| {
-            if std::thread::available_parallelism().map_or(1, |p| p.get()) < 2 {
+            if !labrt::simulated()
+                && std::thread::available_parallelism().map_or(1, |p| p.get()) < 2
+            {
                 println!("warning: only one CPU, which may conceal locking bugs");
             }
         });

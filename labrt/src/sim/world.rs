@@ -470,16 +470,10 @@ impl World {
         if matches!(st.slots[0].status, Status::Blocked { .. }) {
             unblock(&mut st, 0, Wake::Notified);
         }
-        // The spinner stops here for good; thread 0 reports.
-        st.slots[me].status = Status::Blocked {
-            keys: Vec::new(),
-            deadline: None,
-            site: Site {
-                what: "livelock reported",
-                at: Location::caller(),
-            },
-        };
-        let st = self.switch(st, me);
+        // The spinner unwinds (as when the world ends) and thread 0 reports.
+        // Unwinding, rather than parking it for good, lets a join on it
+        // return: thread 0's clean-up (a Raft's kill joins its threads) would
+        // otherwise wait for it until the test's watchdog ends the process.
         drop(st);
         stop_here();
     }
