@@ -21,7 +21,9 @@
 //! - progress after healing: a new command reaches every peer within the
 //!   harness's bound (`one`);
 //! - every command seen committed (applied by a majority) during the run is
-//!   applied, at its index, by every peer at the end.
+//!   applied, at its index, by every peer at the end;
+//! - stability: once healed, the term stops moving (2 s without an election,
+//!   within 12 s).
 //!
 //! Seeds: `SWARM_SEED=S SWARM_SEEDS=N`, or `LAB_SEED=S` for one seed, else 20
 //! random ones; `SWARM_CONFIG="peers=3 crashes=off"` overrides knobs. A failure
@@ -304,8 +306,24 @@ fn run_swarm(seed: u64, swarm: &Swarm) {
     ts.cfg().set_long_reordering(false);
 
     if !swarm.load {
-        // Elections only (3A): one leader emerges once healed.
-        ts.check_one_leader();
+        // Elections only (3A): one leader emerges once healed, and once
+        // every peer has heard of its term (a peer cut off for long comes
+        // back with a higher term and forces one more election), it stays.
+        let settled = Instant::now();
+        loop {
+            ts.check_one_leader();
+            let terms: Vec<u64> = (0..n).filter_map(|i| ts.state(i)).map(|(t, _)| t).collect();
+            if terms.iter().min() == terms.iter().max() {
+                break;
+            }
+            if settled.elapsed() > Duration::from_secs(10) {
+                ts.fatal(format!(
+                    "healed, the peers' terms still differ after 10 s: {terms:?}"
+                ));
+            }
+            common::sleep(Duration::from_millis(500));
+        }
+        check_stable(&ts);
         return;
     }
     // Progress: a new command reaches every peer within the harness's bound,
@@ -326,7 +344,47 @@ fn run_swarm(seed: u64, swarm: &Swarm) {
             ));
         }
     }
+    check_stable(&ts);
     // Dropping the test prints the Passed line.
+}
+
+/// How long a healed cluster must keep its term, once settled.
+const STABLE_FOR: Duration = Duration::from_secs(2);
+
+/// How many [`STABLE_FOR`] windows a healed cluster gets to settle: a call
+/// sent into a partition fails only after labrpc's long delay (up to 7 s),
+/// and a peer whose sender waited on one may time out once more after the
+/// heal.
+const SETTLE_WINDOWS: u32 = 6;
+
+/// Once healed, nothing fails: within [`SETTLE_WINDOWS`] windows the term
+/// must stop moving for a whole window (Go's tests only warn "term changed
+/// even though there were no failures"; a term that keeps moving with every
+/// message delivered is a bug: a leader that stops sending heartbeats, or
+/// re-elects itself).
+fn check_stable(ts: &Test) {
+    let highest = |ts: &Test| {
+        (0..ts.cfg().group().n())
+            .filter_map(|i| ts.state(i))
+            .map(|(t, _)| t)
+            .max()
+            .unwrap_or(0)
+    };
+    let first = highest(ts);
+    let mut before = first;
+    for _ in 0..SETTLE_WINDOWS {
+        common::sleep(STABLE_FOR);
+        let after = highest(ts);
+        if after == before {
+            return;
+        }
+        before = after;
+    }
+    ts.fatal(format!(
+        "the term kept moving ({first} to {before}) for {:?} after healing, with nothing \
+         failing: in no {STABLE_FOR:?} did it stay put (elections without failures)",
+        STABLE_FOR * SETTLE_WINDOWS
+    ));
 }
 
 /// Lets the held call go on once its moment has come (or at once if
