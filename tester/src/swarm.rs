@@ -413,6 +413,15 @@ mod tests {
     }
 
     #[test]
+    fn later_overrides_win() {
+        // run_with puts a test's fixed knobs before the user's.
+        let mut d = Draw::new(3, "crashes=off peers=3 crashes=on").unwrap();
+        let (crashes, peers, _, _) = sample(&mut d);
+        assert!(crashes);
+        assert_eq!(peers, 3);
+    }
+
+    #[test]
     fn simpler_lists_one_knob_moves() {
         let mut d = Draw::new(1, "crashes=on peers=7 secs=10").unwrap();
         sample(&mut d);
