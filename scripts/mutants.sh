@@ -361,7 +361,7 @@ run_swarm() {
     local spec="$1" log="$2" pkg bin test exe start rc
     IFS=: read -r pkg bin test <<<"$spec"
     exe=$(cd "$scratch" && cargo test --no-run -p "$pkg" --test "$bin" --message-format=json 2>>"$log.build" |
-        grep -o '"executable":"[^"]*"' | cut -d'"' -f4 | tail -1)
+        grep -o '"executable":"[^"]*"' | cut -d'"' -f4 | grep "/deps/$bin-" | tail -1)
     if [[ -z "$exe" ]]; then
         echo "error - 0"
         return

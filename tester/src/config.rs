@@ -23,6 +23,10 @@ pub const TEST_TIME_LIMIT: Duration = Duration::from_secs(120);
 /// sitting in a debugger).
 pub const WATCHDOG_VAR: &str = "LAB_WATCHDOG";
 
+/// In simulation, how long past the watchdog's verdict the test may take to
+/// fail and end before the process is ended after all.
+const WATCHDOG_GRACE: Duration = Duration::from_secs(30);
+
 struct Stats {
     t0: Instant,
     rpcs0: usize,
@@ -299,8 +303,21 @@ fn start_watchdog<S: TestServer>(
         .spawn(move || {
             let limit = TEST_TIME_LIMIT + Duration::from_secs(10);
             if cancelled.recv_timeout(limit).is_err_and(|e| e.is_timeout()) {
-                eprintln!("Fatal: test {test_name} took longer than 120 seconds; still running at {limit:?}");
+                let fatal = format!(
+                    "Fatal: test {test_name} took longer than 120 seconds; still running at {limit:?}"
+                );
+                eprintln!("{fatal}");
                 eprintln!("group state:\n{}", group.dump());
+                // In a simulated world (a swarm runs many in one process) the
+                // test's thread fails with it, as for a deadlock; only if the
+                // test has not ended a grace period later does the process.
+                if labrt::sim::fail(fatal)
+                    && !cancelled
+                        .recv_timeout(WATCHDOG_GRACE)
+                        .is_err_and(|e| e.is_timeout())
+                {
+                    return;
+                }
                 eprintln!("threads still running (name, state, kernel wait):\n{}", crate::threads::dump());
                 eprintln!("{}", failure::replay_line(seed, &test_name));
                 std::process::exit(1);

@@ -137,6 +137,22 @@ pub fn trace() -> Option<Trace> {
     try_ctx().map(|ctx| ctx.world.trace())
 }
 
+/// Fails the calling thread's world with `report`: its first thread panics
+/// with it at its next operation (at once if it waits, however long it
+/// would have waited; here if it is the caller), as for a deadlock. For a
+/// watchdog inside a world: a run that hangs fails like any other, instead
+/// of ending the process. Returns whether the caller is in a world (in real
+/// mode nothing happens).
+pub fn fail(report: String) -> bool {
+    match try_ctx() {
+        Some(ctx) => {
+            ctx.world.fail(ctx.tid, report);
+            true
+        }
+        None => false,
+    }
+}
+
 /// Runs `f` as thread 0 of a fresh world seeded with `seed`, on a new OS
 /// thread named `name`, whatever the process's mode, and returns what it
 /// returned (or its panic) with the world's trace. The world ends when `f`

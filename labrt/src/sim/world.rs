@@ -281,11 +281,21 @@ impl World {
         self.has_step_check.store(false, Ordering::Release);
         *slot = None;
         drop(slot);
-        let mut st = self.lock();
-        let report = format!(
-            "step check failed at step {step}, virtual time {:.3} s: {report}",
-            st.now as f64 / 1e9
+        let now = self.now();
+        self.fail(
+            me,
+            format!(
+                "step check failed at step {step}, virtual time {:.3} s: {report}",
+                now as f64 / 1e9
+            ),
         );
+    }
+
+    /// Records `report` as the world's failure (unless one is recorded) and
+    /// wakes thread 0, which panics with it at once (`me` is the caller: on
+    /// thread 0 the panic is here).
+    pub(crate) fn fail(&self, me: Tid, report: String) {
+        let mut st = self.lock();
         if st.failure.is_none() {
             st.failure = Some(report.clone());
         }
