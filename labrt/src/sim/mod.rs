@@ -32,7 +32,6 @@ impl Ctx {
             return;
         }
         self.world.yield_point(self.tid, Location::caller());
-        self.world.after_step(self.tid);
     }
 
     #[track_caller]
@@ -40,13 +39,6 @@ impl Ctx {
         if step_check::running() {
             step_check::abandon();
         }
-        let wake = self.block_scheduled(keys, deadline, what);
-        self.world.after_step(self.tid);
-        wake
-    }
-
-    #[track_caller]
-    fn block_scheduled(&self, keys: &[usize], deadline: Option<u64>, what: &'static str) -> Wake {
         self.world.block(
             self.tid,
             keys,

@@ -13,7 +13,7 @@
 use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::panic::Location;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use super::step_check::{self, StepCheck};
@@ -94,13 +94,9 @@ pub(crate) struct World {
     /// The CPU every thread of the world is pinned to (see `pin`).
     cpu: Option<usize>,
     /// The check run after every step (see `step_check`), and whether there
-    /// is one (read at every operation without taking its lock).
+    /// is one (read after every step without taking its lock).
     step_check: parking_lot::Mutex<Option<StepCheck>>,
     has_step_check: AtomicBool,
-    /// Steps made so far (`State::steps`, readable without the state lock),
-    /// and the step the check last ran after.
-    step_count: AtomicU64,
-    checked_step: AtomicU64,
 }
 
 /// A summary of a world's run so far, the same for the same seed.
@@ -160,8 +156,6 @@ impl World {
             cpu,
             step_check: parking_lot::Mutex::new(None),
             has_step_check: AtomicBool::new(false),
-            step_count: AtomicU64::new(0),
-            checked_step: AtomicU64::new(0),
         })
     }
 
@@ -251,19 +245,14 @@ impl World {
         let mut slot = self.step_check.lock();
         self.has_step_check
             .store(check.is_some(), Ordering::Release);
-        self.checked_step
-            .store(self.step_count.load(Ordering::Acquire), Ordering::Release);
         *slot = check;
     }
 
-    /// Runs the step check if a step was made since it last ran; records
+    /// Runs the step check, if there is one, on `me`, which the scheduler
+    /// has just picked to run (called after each decision, once); records
     /// its report as the world's failure (thread 0 panics with it).
-    pub(crate) fn after_step(&self, me: Tid) {
+    fn after_step(&self, me: Tid) {
         if !self.has_step_check.load(Ordering::Acquire) {
-            return;
-        }
-        let step = self.step_count.load(Ordering::Acquire);
-        if self.checked_step.swap(step, Ordering::AcqRel) == step {
             return;
         }
         // Taken out while it runs, so the lock is not held across it.
@@ -281,7 +270,10 @@ impl World {
         self.has_step_check.store(false, Ordering::Release);
         *slot = None;
         drop(slot);
-        let now = self.now();
+        let (step, now) = {
+            let st = self.lock();
+            (st.steps, st.now)
+        };
         self.fail(
             me,
             format!(
@@ -368,6 +360,7 @@ impl World {
         if st.rng.random_ratio(1, PREEMPT_ONE_IN) {
             let st = self.switch(st, me);
             self.check_alive(st, me);
+            self.after_step(me);
         } else {
             st.digest = mix(st.digest, me as u64);
             let st = st;
@@ -402,6 +395,7 @@ impl World {
         let st = self.switch(st, me);
         let wake = st.slots[me].wake;
         self.check_alive(st, me);
+        self.after_step(me);
         wake
     }
 
@@ -469,22 +463,19 @@ impl World {
              it spins at {at}; its backtrace:\n{backtrace}",
             st.slots[me].name
         );
-        if st.failure.is_none() {
-            st.failure = Some(report);
-        }
         if me == 0 {
-            let st = st;
+            if st.failure.is_none() {
+                st.failure = Some(report);
+            }
             self.check_alive(st, me);
             return;
         }
-        if matches!(st.slots[0].status, Status::Blocked { .. }) {
-            unblock(&mut st, 0, Wake::Notified);
-        }
+        drop(st);
+        self.fail(me, report);
         // The spinner unwinds (as when the world ends) and thread 0 reports.
         // Unwinding, rather than parking it for good, lets a join on it
         // return: thread 0's clean-up (a Raft's kill joins its threads) would
         // otherwise wait for it until the test's watchdog ends the process.
-        drop(st);
         stop_here();
     }
 
@@ -525,7 +516,6 @@ impl World {
                     runnable[st.rng.random_range(0..runnable.len())]
                 };
                 st.steps += 1;
-                self.step_count.store(st.steps, Ordering::Release);
                 let d = mix(mix(st.digest, next as u64), st.now);
                 st.digest = d;
                 st.current = next;
