@@ -34,7 +34,6 @@ use kvraft::kvtest::{ClntRes, EntryV};
 use kvraft::rpc::Version;
 use kvraft_common::KvTest;
 use labrt::channel;
-use labrt::sync::Mutex;
 use labrt::time::{Duration, Instant};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
@@ -114,21 +113,12 @@ impl fmt::Display for Swarm {
     }
 }
 
-/// The live servers, as the step check sees them (refreshed after every
-/// crash and restart).
-type Live = Arc<Mutex<Vec<Option<Arc<KvServer>>>>>;
-
-fn refresh(live: &Live, group: &Group<KvServer>) {
-    *live.lock() = group.services();
-}
-
 /// Election Safety after every step: at most one leader per term among the
 /// live servers' Rafts.
-fn check_leaders_every_step(live: Live) {
+fn check_leaders_every_step(group: Arc<Group<KvServer>>) {
     let mut leaders: HashMap<u64, usize> = HashMap::new();
     labrt::sim::set_step_check(Some(Box::new(move || {
-        let servers = live.lock().clone();
-        for (i, server) in servers.iter().enumerate() {
+        for (i, server) in group.services().iter().enumerate() {
             let Some(server) = server else {
                 continue;
             };
@@ -170,8 +160,7 @@ fn run_swarm(seed: u64, swarm: &Swarm) {
     println!("  ... swarm (ours): seed {seed}: {swarm}");
     ts.cfg.set_long_reordering(swarm.reordering);
     let group = ts.cfg.group();
-    let live: Live = Arc::new(Mutex::new(group.services()));
-    check_leaders_every_step(Arc::clone(&live));
+    check_leaders_every_step(ts.cfg.shared_group());
     let keys: Vec<String> = if swarm.random_keys {
         kvraft::kvtest::make_keys(20)
     } else {
@@ -203,7 +192,6 @@ fn run_swarm(seed: u64, swarm: &Swarm) {
                     if !crashed[i] && crashed.iter().filter(|&&c| c).count() < n / 2 {
                         group.shutdown_server(i);
                         crashed[i] = true;
-                        refresh(&live, group);
                     }
                 }
                 4 | 5 if swarm.crashes => {
@@ -212,7 +200,6 @@ fn run_swarm(seed: u64, swarm: &Swarm) {
                         group.start_server(i);
                         group.connect_one(i);
                         crashed[i] = false;
-                        refresh(&live, group);
                     }
                 }
                 _ => {}
@@ -226,7 +213,6 @@ fn run_swarm(seed: u64, swarm: &Swarm) {
                 group.start_server(i);
             }
         }
-        refresh(&live, group);
         group.connect_all();
         ts.cfg.set_reliable(true);
         ts.cfg.set_long_reordering(false);
@@ -291,24 +277,27 @@ fn run_swarm(seed: u64, swarm: &Swarm) {
     labrt::sim::set_step_check(None);
 }
 
-const SPEC: fn(&'static str) -> Spec = |test| Spec {
-    package: "kvraft",
-    binary: "swarm_test",
-    test,
-};
+/// Where `test` of this file is, for its replay command.
+fn spec(test: &'static str) -> Spec {
+    Spec {
+        package: "kvraft",
+        binary: "swarm_test",
+        test,
+    }
+}
 
 /// The KV swarm, snapshots included (lab 4C): random clusters, clients and
 /// faults, healed and checked.
 #[test]
 fn swarm_kv() {
-    swarm::run(SPEC("swarm_kv"), draw, run_swarm);
+    swarm::run(spec("swarm_kv"), draw, run_swarm);
 }
 
 /// Lab 4B's share of the KV swarm: everything but snapshots.
 #[test]
 fn swarm_kv_no_snapshots() {
     swarm::run_with(
-        SPEC("swarm_kv_no_snapshots"),
+        spec("swarm_kv_no_snapshots"),
         "snapshots=off",
         draw,
         run_swarm,

@@ -421,38 +421,41 @@ fn release_held(
     crashed_victim
 }
 
-const SPEC: fn(&'static str) -> Spec = |test| Spec {
-    package: "raft",
-    binary: "swarm_test",
-    test,
-};
+/// Where `test` of this file is, for its replay command.
+fn spec(test: &'static str) -> Spec {
+    Spec {
+        package: "raft",
+        binary: "swarm_test",
+        test,
+    }
+}
 
 /// The Raft swarm, everything on (what lab 3D's Raft must survive): random
 /// clusters and faults, healed and checked.
 #[test]
 fn swarm_raft() {
-    swarm::run(SPEC("swarm_raft"), draw, run_swarm);
+    swarm::run(spec("swarm_raft"), draw, run_swarm);
 }
 
 /// Lab 3A's share: elections only (no commands, no crashes), partitions and
 /// an unreliable network; at most one leader per term, and one once healed.
 #[test]
 fn swarm_raft_elections() {
-    swarm::run_with(SPEC("swarm_raft_elections"), ELECTIONS, draw, run_swarm);
+    swarm::run_with(spec("swarm_raft_elections"), ELECTIONS, draw, run_swarm);
 }
 
 /// Lab 3B's share: commands under partitions, isolation, an unreliable
 /// network and late requests; no crashes, no snapshots.
 #[test]
 fn swarm_raft_agreement() {
-    swarm::run_with(SPEC("swarm_raft_agreement"), AGREEMENT, draw, run_swarm);
+    swarm::run_with(spec("swarm_raft_agreement"), AGREEMENT, draw, run_swarm);
 }
 
 /// Lab 3C's share: lab 3B's faults plus crashes and restarts (of leaders, and
 /// right after a reply), long reordering; no snapshots.
 #[test]
 fn swarm_raft_persistence() {
-    swarm::run_with(SPEC("swarm_raft_persistence"), PERSISTENCE, draw, run_swarm);
+    swarm::run_with(spec("swarm_raft_persistence"), PERSISTENCE, draw, run_swarm);
 }
 
 /// The knobs lab 3A's swarm fixes.

@@ -119,6 +119,12 @@ impl<S: TestServer> Config<S> {
         &self.group
     }
 
+    /// Group 0, shared (for a check that outlives a borrow of the Config,
+    /// such as a simulated world's step check).
+    pub fn shared_group(&self) -> Arc<Group<S>> {
+        Arc::clone(&self.group)
+    }
+
     /// Prints `<desc> (reliable network)...` (or unreliable) and starts the
     /// statistics of the Passed line.
     pub fn begin(&self, desc: &str) {

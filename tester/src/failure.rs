@@ -194,7 +194,11 @@ pub(crate) fn end_test() {
 }
 
 fn panic_text(info: &std::panic::PanicHookInfo) -> String {
-    let payload = info.payload();
+    payload_text(info.payload())
+}
+
+/// A panic payload's message (`panic!`'s `&str` or `String`).
+pub(crate) fn payload_text(payload: &(dyn std::any::Any + Send)) -> String {
     if let Some(s) = payload.downcast_ref::<&str>() {
         s.to_string()
     } else if let Some(s) = payload.downcast_ref::<String>() {

@@ -121,6 +121,26 @@ impl Draw {
         self.error.get_or_insert(message);
     }
 
+    /// `drawn`, or the override of knob `name` if it parses as a number that
+    /// `valid` accepts (else an error saying `expected`).
+    fn count(
+        &mut self,
+        name: &'static str,
+        drawn: u64,
+        valid: impl Fn(u64) -> bool,
+        expected: &str,
+    ) -> u64 {
+        let mut value = drawn;
+        if let Some(text) = self.overridden(name) {
+            match text.parse::<u64>() {
+                Ok(n) if valid(n) => value = n,
+                _ => self.fail(format!("{CONFIG_VAR}: {name}={text}: expected {expected}")),
+            }
+        }
+        self.config.knobs.push((name, Value::Count(value)));
+        value
+    }
+
     /// A fault or feature that is on with probability `p`; off is simpler.
     pub fn flag(&mut self, name: &'static str, p: f64) -> bool {
         let mut on = self.rng.random_bool(p);
@@ -141,16 +161,13 @@ impl Draw {
     /// One of `choices`, drawn evenly (repeat a choice to weight it); the
     /// smaller choices are simpler. An override must be one of them.
     pub fn choice(&mut self, name: &'static str, choices: &[u64]) -> u64 {
-        let mut value = choices[self.rng.random_range(0..choices.len())];
-        if let Some(text) = self.overridden(name) {
-            match text.parse::<u64>() {
-                Ok(n) if choices.contains(&n) => value = n,
-                _ => self.fail(format!(
-                    "{CONFIG_VAR}: {name}={text}: expected one of {choices:?}"
-                )),
-            }
-        }
-        self.config.knobs.push((name, Value::Count(value)));
+        let drawn = choices[self.rng.random_range(0..choices.len())];
+        let value = self.count(
+            name,
+            drawn,
+            |n| choices.contains(&n),
+            &format!("one of {choices:?}"),
+        );
         let mut smaller: Vec<u64> = choices.iter().copied().filter(|&c| c < value).collect();
         smaller.sort_unstable();
         smaller.dedup();
@@ -162,32 +179,24 @@ impl Draw {
 
     /// A number in `range`, none simpler than another.
     pub fn number(&mut self, name: &'static str, range: Range<u64>) -> u64 {
-        let mut value = self.rng.random_range(range.clone());
-        if let Some(text) = self.overridden(name) {
-            match text.parse::<u64>() {
-                Ok(n) if range.contains(&n) => value = n,
-                _ => self.fail(format!(
-                    "{CONFIG_VAR}: {name}={text}: expected a number in {range:?}"
-                )),
-            }
-        }
-        self.config.knobs.push((name, Value::Count(value)));
-        value
+        let drawn = self.rng.random_range(range.clone());
+        self.count(
+            name,
+            drawn,
+            |n| range.contains(&n),
+            &format!("a number in {range:?}"),
+        )
     }
 
     /// A length of `default` units unless overridden (not drawn); half of it,
     /// down to `min`, is simpler.
     pub fn length(&mut self, name: &'static str, default: u64, min: u64) -> u64 {
-        let mut value = default;
-        if let Some(text) = self.overridden(name) {
-            match text.parse::<u64>() {
-                Ok(n) if n >= min => value = n,
-                _ => self.fail(format!(
-                    "{CONFIG_VAR}: {name}={text}: expected a number of at least {min}"
-                )),
-            }
-        }
-        self.config.knobs.push((name, Value::Count(value)));
+        let value = self.count(
+            name,
+            default,
+            |n| n >= min,
+            &format!("a number of at least {min}"),
+        );
         if value / 2 >= min {
             self.config.simpler.push((name, Value::Count(value / 2)));
         }
@@ -278,14 +287,6 @@ pub fn seeds() -> Result<(u64, u64), String> {
     Ok((labrt::rand::random_u64(), count.unwrap_or(DEFAULT_SEEDS)))
 }
 
-fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
-    payload
-        .downcast_ref::<String>()
-        .cloned()
-        .or_else(|| payload.downcast_ref::<&str>().map(|s| s.to_string()))
-        .unwrap_or_else(|| "(a panic without a message)".to_string())
-}
-
 /// What [`run`] measured.
 #[derive(Clone, Copy, Debug)]
 pub struct Summary {
@@ -344,7 +345,7 @@ pub fn run_with<C: Clone + fmt::Display + Send + 'static>(
         let (result, trace) = labrt::sim::run(seed, spec.test, move || body(seed, &for_body));
         virtual_time += trace.elapsed;
         if let Err(payload) = result {
-            let message = panic_message(&*payload);
+            let message = crate::failure::payload_text(&*payload);
             let simpler = knobs.simpler();
             let mut text = format!("seed {seed} ({config}): {message}\n");
             let _ = writeln!(text, "  ... swarm config: {knobs}");

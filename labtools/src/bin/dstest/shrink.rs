@@ -101,7 +101,7 @@ pub fn shrink(
                 let mut tried = settings.clone();
                 tried.swarm_config = Some(overrides.clone());
                 let spec = RunSpec {
-                    test: 0,
+                    test: failed.test,
                     iteration: found.runs,
                     seed,
                     id: first_id + found.runs as usize,
